@@ -1,0 +1,64 @@
+#!/usr/bin/env python
+"""The slm_acl command line.
+
+    python run_lab.py                                   # runs config/experiments.json (the demo)
+    python run_lab.py SPEC_FILE SPEC_NAME train         # a trial: meta.max_session seeds in parallel
+    python run_lab.py SPEC_FILE SPEC_NAME dev           # one short verbose session with extra checks
+    python run_lab.py SPEC_FILE SPEC_NAME train@data/RUN_DIR           # resume a killed run
+    python run_lab.py SESSION_SPEC SPEC_NAME enjoy@data/RUN_DIR/SPEC_t0_s0   # replay with video
+    -s VAR=VALUE fills ${VAR} in the spec (in enjoy mode: task dims, episodes, video_episodes)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_SPEC_ERROR = 2
+EXIT_RUN_ERROR = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run_lab.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec_file", nargs="?", help="a spec file (JSON)")
+    parser.add_argument("spec_name", nargs="?", help="the spec's name in the file")
+    parser.add_argument("mode", nargs="?", default="dev", help="train | dev | train@RUN_DIR | enjoy@SESSION")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="VAR=VALUE",
+                        help="fill ${VAR} placeholders (repeatable)")
+    parser.add_argument("--data-dir", default=os.environ.get("SLM_ACL_DATA_DIR", "data"),
+                        help="where runs are written (default: data/)")
+    parser.add_argument("--schedule", default="config/experiments.json",
+                        help="the schedule run when no spec is given")
+    args = parser.parse_args(argv)
+
+    from slm_acl.lib import logger
+    from slm_acl.spec.errors import SpecError
+
+    logger.setup_console()
+    try:
+        from slm_acl.experiment import control
+        from slm_acl.spec import loader
+
+        if args.spec_file is None:
+            control.run_schedule(args.schedule, data_dir=args.data_dir)
+        elif args.spec_name is None:
+            parser.error("give SPEC_FILE SPEC_NAME [MODE], or nothing to run the schedule")
+        else:
+            control.run(args.spec_file, args.spec_name, args.mode, loader.parse_sets(args.set), args.data_dir)
+    except SpecError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_SPEC_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; resume with train@ the run's folder", file=sys.stderr)
+        return 130
+    except Exception as err:  # a failed run: one readable line, details in the session log
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        if os.environ.get("SLM_ACL_TRACEBACK"):
+            raise
+        return EXIT_RUN_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

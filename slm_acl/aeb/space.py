@@ -1,0 +1,144 @@
+"""The AEB space: agents, envs and the bodies that join them, built from a validated spec.
+
+`AEBSpace.build` makes one `Body` per BodyPlan (with its vector env, task space, teacher and
+clock), then one algorithm per agent over that agent's bodies. `EnvSpace` and `AgentSpace` are
+thin views that step all bodies and let each agent act with one batched call over its bodies.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from slm_acl.agent.algorithm.base import Algorithm, Transition
+from slm_acl.aeb.body import Body
+from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
+from slm_acl.curriculum.task_space import TaskSpace
+from slm_acl.curriculum.teachers.base import TeacherContext
+from slm_acl.env.factory import EnvMaker
+from slm_acl.env.vector import make_vec_env
+from slm_acl.lib.seeding import SeedTree
+from slm_acl.spec.errors import SpecError
+from slm_acl.spec.validate import BodyPlan, RunSpec
+
+
+def check_task_space(task_space: TaskSpace, task_params: dict | None, env_name: str, path: str) -> None:
+    """The env must accept every parameter the curriculum controls, within the env's own ranges."""
+    if task_params is None:
+        raise SpecError(path, f"env {env_name} takes no task parameters (it has no `task_params`); "
+                        "remove the curriculum for this body or use a parametric env")
+    for param in task_space.params:
+        if param not in task_params:
+            raise SpecError(f"{path}.{param}", f"env {env_name} has no task parameter {param!r}; "
+                            f"valid: {', '.join(sorted(task_params))}")
+    for d in task_space.dims:
+        bounds = task_params[d.param]
+        low, high = bounds[0], bounds[1]
+        if d.low < low or d.high > high:
+            raise SpecError(f"{path}.{d.param}", f"bounds [{d.low}, {d.high}] of {d.name} exceed the env's "
+                            f"range [{low}, {high}]")
+
+
+def make_body(run: RunSpec, plan: BodyPlan, seeds: SeedTree, render_mode: str | None = None,
+              vector: str | None = None, num_envs: int | None = None) -> Body:
+    env_spec = run.spec.env[plan.e]
+    maker = EnvMaker(env_spec.name, plan.embodiment, env_spec.max_t, render_mode,
+                     tuple(sorted(env_spec.kwargs.items())))
+    vec = make_vec_env(maker, num_envs or env_spec.num_envs, vector or env_spec.vector)
+    try:
+        path = (f"body.bodies[{plan.index}].curriculum.task_space" if run.spec.body.product == "custom"
+                else "curriculum.task_space")
+        controller = make_controller(plan, vec, seeds, path)
+    except Exception:
+        vec.close()
+        raise
+    return Body(plan, vec, controller, env_spec.max_frame, seeds)
+
+
+def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree, path: str) -> CurriculumController:
+    curriculum = plan.curriculum
+    if curriculum is None:
+        return CurriculumController(vec.num_envs)
+    task_space = TaskSpace.from_spec(curriculum.task_space)
+    check_task_space(task_space, vec.task_params, "this body's env", path)
+    context = TeacherContext(dim=task_space.dim, rng=seeds.generator("teacher"),
+                             success_return=curriculum.success_return)
+    teacher = curriculum.teacher.build(context)
+    return CurriculumController(vec.num_envs, task_space, teacher, curriculum.success_return)
+
+
+@dataclasses.dataclass
+class Agent:
+    """One algorithm acting for several bodies."""
+
+    index: int
+    name: str
+    algorithm: Algorithm
+    bodies: list[Body]
+
+    def act(self, deterministic: bool = False) -> list[np.ndarray | None]:
+        obs = [None if b.done else b.obs for b in self.bodies]
+        actions = self.algorithm.act(obs, deterministic=deterministic)
+        for body, action in zip(self.bodies, actions):
+            if action is not None and not np.all(np.isfinite(action)):
+                raise NonFiniteError(f"agent {self.name!r} produced a non-finite action for body "
+                                     f"{body.label} at frame {body.clock.frame}: {action!r}")
+        return actions
+
+
+class AEBSpace:
+    def __init__(self, run: RunSpec, bodies: list[Body], agents: list[Agent]):
+        self.run, self.bodies, self.agents = run, bodies, agents
+
+    @classmethod
+    def build(cls, run: RunSpec, seeds: SeedTree, render_mode: str | None = None,
+              vector: str | None = None, num_envs: int | None = None, device: str = "cpu") -> "AEBSpace":
+        bodies: list[Body] = []
+        try:
+            for plan in run.bodies:
+                bodies.append(make_body(run, plan, seeds.child(plan.index), render_mode, vector, num_envs))
+            agents = []
+            for a, agent_spec in enumerate(run.spec.agent):
+                mine = [b for b in bodies if b.plan.a == a]
+                algorithm = agent_spec.algorithm.build(
+                    [b.interface for b in mine], seeds.child(1000 + a), net=agent_spec.net,
+                    memory=agent_spec.memory, device=device)
+                agents.append(Agent(a, agent_spec.name, algorithm, mine))
+        except Exception:
+            for b in bodies:
+                b.close()
+            raise
+        return cls(run, bodies, agents)
+
+    def reset(self) -> None:
+        for body in self.bodies:
+            body.reset()
+
+    @property
+    def done(self) -> bool:
+        return all(b.done for b in self.bodies)
+
+    def step(self) -> list[dict[str, float]]:
+        """One step of every active body; each agent acts once over all its bodies."""
+        metrics = []
+        for agent in self.agents:
+            actions = agent.act()
+            transitions: list[Transition | None] = [
+                None if action is None else body.step(action) for body, action in zip(agent.bodies, actions)]
+            metrics.append(agent.algorithm.update(transitions))
+        return metrics
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"bodies": [b.state_dict() for b in self.bodies],
+                "agents": [a.algorithm.state_dict() for a in self.agents]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for body, s in zip(self.bodies, state["bodies"]):
+            body.load_state_dict(s)
+        for agent, s in zip(self.agents, state["agents"]):
+            agent.algorithm.load_state_dict(s)
+
+    def close(self) -> None:
+        for body in self.bodies:
+            body.close()

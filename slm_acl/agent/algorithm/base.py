@@ -1,0 +1,87 @@
+"""The algorithm interface every student implements.
+
+An algorithm owns the nets and memories of one agent and acts for all the agent's bodies in one
+batched call. Data comes and goes per body as arrays of shape (num_envs, ...): there is no padded
+dense AEB tensor. The session loop calls `act` then `update` once per step.
+"""
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, ClassVar, Iterable, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+from slm_acl.lib.config import Choice
+from slm_acl.lib.seeding import SeedTree
+
+
+@dataclasses.dataclass(frozen=True)
+class BodyInterface:
+    """What an algorithm may know about one of its bodies."""
+
+    label: str
+    observation_space: gym.spaces.Box
+    action_space: gym.spaces.Space
+    num_envs: int
+
+
+@dataclasses.dataclass
+class Transition:
+    """One vectorised step of one body.
+
+    `next_obs` holds the real last observation for sub-envs whose episode just ended (so values
+    can bootstrap through truncation); the observation the agent acts on next is the reset one.
+    """
+
+    obs: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    next_obs: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+
+class Algorithm(abc.ABC):
+    """Base class. Subclasses declare a `Config` dataclass and register with `ALGORITHMS`."""
+
+    Config: ClassVar[type]
+    uses_net: ClassVar[bool] = True
+    uses_memory: ClassVar[bool] = True
+
+    def __init__(self, config: Any, bodies: Sequence[BodyInterface], seeds: SeedTree,
+                 net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
+        self.config = config
+        self.bodies = list(bodies)
+        self.seeds = seeds
+        self.net_choice, self.memory_choice = net, memory
+        self.device = device
+        self.trained_last_update = False  # set by update(); the dev-mode check reads it
+
+    @abc.abstractmethod
+    def act(self, obs: Sequence[np.ndarray | None], deterministic: bool = False) -> list[np.ndarray | None]:
+        """Actions for every body whose observation batch is given (None = body not acting)."""
+
+    @abc.abstractmethod
+    def update(self, transitions: Sequence[Transition | None]) -> dict[str, float]:
+        """Store one step per body and train when due; returns metrics of a training step, if any."""
+
+    def parameters(self) -> Iterable[Any]:
+        """Trainable tensors (empty for algorithms without nets)."""
+        return []
+
+    def named_parameters(self) -> Iterable[tuple[str, Any]]:
+        return []
+
+    def value_estimate(self, body_index: int, obs: np.ndarray) -> np.ndarray:
+        """V(s) for teachers that need it (SPDL). Algorithms without a critic cannot provide it."""
+        raise NotImplementedError(f"{type(self).__name__} has no value estimate")
+
+    @abc.abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue training exactly: nets, optimisers, RNG, memories."""
+
+    @abc.abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        ...

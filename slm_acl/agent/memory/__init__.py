@@ -1,0 +1,1 @@
+"""Memories (replay and rollout buffers). Importing this package registers the built-in ones."""

@@ -1,0 +1,2 @@
+"""Nets. Importing this package registers every built-in net."""
+from slm_acl.agent.net import mlp  # noqa: F401

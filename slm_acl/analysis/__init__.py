@@ -1,0 +1,1 @@
+"""Analysis: tables into metrics, graphs and videos (matplotlib's Agg backend, no display needed)."""

@@ -1,0 +1,106 @@
+"""PNG graphs of a run: per-body learning curves, % mastered, and trial mean +- std over sessions."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+MA_WINDOW = 100
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    df = pd.read_csv(path)
+    return df if len(df) else None
+
+
+def session_graph(episodes_csv: Path, evals_csv: Path, out: Path, title: str) -> Path | None:
+    """Episode returns (dots), their moving average, eval returns and % mastered against frames."""
+    episodes, evals = _read(episodes_csv), _read(evals_csv)
+    if episodes is None and evals is None:
+        return None
+    plt = _pyplot()
+    has_mastered = evals is not None and evals["mastered"].notna().any()
+    fig, axes = plt.subplots(1, 2 if has_mastered else 1, figsize=(12 if has_mastered else 7, 4.5), squeeze=False)
+    ax = axes[0, 0]
+    if episodes is not None:
+        ax.scatter(episodes["frame"], episodes["return"], s=3, alpha=0.25, color="tab:blue", label="episode return")
+        ma = episodes["return"].rolling(MA_WINDOW, min_periods=1).mean()
+        ax.plot(episodes["frame"], ma, color="tab:blue", lw=2, label=f"moving average ({MA_WINDOW} episodes)")
+    if evals is not None:
+        ax.plot(evals["frame"], evals["mean_return"], "o-", color="tab:orange", label="eval mean return")
+    ax.set(xlabel="frames", ylabel="return", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    if has_mastered:
+        ax2 = axes[0, 1]
+        ax2.plot(evals["frame"], evals["mastered"], "o-", color="tab:green")
+        ax2.set(xlabel="frames", ylabel="% mastered", ylim=(-2, 102), title=f"{title}: % of test set mastered")
+        ax2.grid(alpha=0.3)
+    return _save(fig, out)
+
+
+def _on_grid(frames: Sequence[np.ndarray], values: Sequence[np.ndarray], n: int = 200):
+    top = min(f.max() for f in frames)
+    grid = np.linspace(0, top, n)
+    stacked = np.stack([np.interp(grid, f, v) for f, v in zip(frames, values)])
+    return grid, stacked.mean(axis=0), stacked.std(axis=0)
+
+
+def trial_graph(episode_csvs: Sequence[Path], eval_csvs: Sequence[Path], out: Path, title: str) -> Path | None:
+    """Mean +- std over sessions of the return moving average and of % mastered."""
+    episodes = [d for d in (_read(p) for p in episode_csvs) if d is not None]
+    evals = [d for d in (_read(p) for p in eval_csvs) if d is not None]
+    if not episodes:
+        return None
+    plt = _pyplot()
+    has_mastered = bool(evals) and all(e["mastered"].notna().any() for e in evals)
+    fig, axes = plt.subplots(1, 2 if has_mastered else 1, figsize=(12 if has_mastered else 7, 4.5), squeeze=False)
+    frames = [d["frame"].to_numpy(float) for d in episodes]
+    mas = [d["return"].rolling(MA_WINDOW, min_periods=1).mean().to_numpy() for d in episodes]
+    grid, mean, std = _on_grid(frames, mas)
+    ax = axes[0, 0]
+    ax.plot(grid, mean, color="tab:blue", lw=2, label=f"mean over {len(episodes)} sessions")
+    ax.fill_between(grid, mean - std, mean + std, color="tab:blue", alpha=0.2, label="+- 1 std")
+    ax.set(xlabel="frames", ylabel=f"return (moving average, {MA_WINDOW} episodes)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    if has_mastered:
+        ax2 = axes[0, 1]
+        if all(len(e) > 1 for e in evals):
+            grid, mean, std = _on_grid([e["frame"].to_numpy(float) for e in evals],
+                                       [e["mastered"].to_numpy(float) for e in evals])
+            ax2.plot(grid, mean, color="tab:green", lw=2)
+            ax2.fill_between(grid, mean - std, mean + std, color="tab:green", alpha=0.2)
+        else:
+            for e in evals:
+                ax2.plot(e["frame"], e["mastered"], "o", color="tab:green")
+        ax2.set(xlabel="frames", ylabel="% mastered", ylim=(-2, 102), title=f"{title}: % mastered")
+        ax2.grid(alpha=0.3)
+    return _save(fig, out)
+
+
+def _save(fig, out: Path) -> Path:
+    import os
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out.parent)
+    os.close(fd)
+    fig.savefig(tmp, dpi=100)
+    os.replace(tmp, out)
+    _pyplot().close(fig)
+    return out

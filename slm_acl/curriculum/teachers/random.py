@@ -1,0 +1,22 @@
+"""The Random teacher: every task uniform over the task space (the baseline every curriculum must beat)."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from slm_acl.curriculum.teachers.base import Teacher
+from slm_acl.curriculum.teachers.registry import TEACHERS
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomTeacherConfig:
+    """The Random teacher takes no settings."""
+
+
+@TEACHERS.register("Random")
+class RandomTeacher(Teacher):
+    Config = RandomTeacherConfig
+
+    def sample_task(self) -> np.ndarray:
+        return self.rng.uniform(0.0, 1.0, self.dim)

@@ -1,0 +1,1 @@
+"""Embodiments as data. `reference.json` is the catalogue of TeachMyAgent's 13 bodies."""

@@ -1,0 +1,1 @@
+"""Running specs: sessions (one seed), trials (seeds in parallel), modes and schedules."""

@@ -1,0 +1,157 @@
+"""Lab modes: what `python run_lab.py SPEC_FILE SPEC_NAME MODE` does, one handler per mode.
+
+Modes are looked up in a registry (no if/elif chain): `train`, `dev`, `train@RUN_DIR` (resume),
+`enjoy@RUN_DIR/SPEC_tT_sS`. Other issues add modes by registering a handler.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.trial import TrialResult, resolved_raw, run_trial
+from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.io import read_json, write_json
+from slm_acl.spec import loader
+from slm_acl.spec.errors import SpecError
+from slm_acl.spec.validate import RunSpec, validate
+
+log = logging_lib.get_logger("control")
+
+DEV_MAX_FRAME = 20_000  # dev mode: one short session
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    spec_file: str
+    spec_name: str
+    mode: str
+    target: str | None  # the part after '@'
+    sets: Mapping[str, str]
+    data_dir: str
+
+
+Handler = Callable[[Request], Any]
+MODES: dict[str, Handler] = {}
+
+
+def mode(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        MODES[name] = fn
+        return fn
+
+    return register
+
+
+def parse_mode(text: str) -> tuple[str, str | None]:
+    name, sep, target = text.partition("@")
+    if name not in MODES:
+        from slm_acl.lib.registry import closest
+
+        hint = closest(name, list(MODES))
+        did_you_mean = f" Did you mean {hint!r}?" if hint else ""
+        raise SpecError("", f"unknown mode {text!r}.{did_you_mean} Modes: {', '.join(sorted(MODES))}, "
+                        "train@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0")
+    if sep and not target:
+        raise SpecError("", f"mode {text!r} needs a path after '@'")
+    return name, (target or None)
+
+
+def run(spec_file: str, spec_name: str, mode_text: str, sets: Mapping[str, str] | None = None,
+        data_dir: str = "data") -> Any:
+    name, target = parse_mode(mode_text)
+    return MODES[name](Request(spec_file, spec_name, name, target, dict(sets or {}), data_dir))
+
+
+def _start(run_spec: RunSpec, data_dir: str) -> RunPaths:
+    paths = RunPaths.new(data_dir, run_spec.name)
+    write_json(paths.spec_file(), resolved_raw(run_spec, paths))
+    log.info(f"{run_spec.name}: writing to {paths.predir}")
+    return paths
+
+
+@mode("train")
+def train(req: Request) -> TrialResult:
+    if req.target is not None:
+        return resume(req)
+    run_spec = _load(req)
+    paths = _start(run_spec, req.data_dir)
+    result = run_trial(run_spec, paths, trial=0, mode="train")
+    log.info(f"{run_spec.name}: done; trial metrics {result.metrics}; data in {paths.predir}")
+    return result
+
+
+def _load(req: Request) -> RunSpec:
+    raw = loader.pick(loader.read_spec_file(req.spec_file), req.spec_name, req.spec_file)
+    return validate(loader.substitute(raw, req.sets))
+
+
+def _diff(a: Any, b: Any, path: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _diff(a.get(k), b.get(k), f"{path}.{k}" if path else k)]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{path}[{i}]")]
+    return [] if a == b else [path]
+
+
+def resume(req: Request) -> TrialResult:
+    """train@RUN_DIR: continue every unfinished session of the run from its last checkpoint."""
+    predir = Path(req.target)
+    saved_file = predir / f"{req.spec_name}_spec.json"
+    if not saved_file.exists():
+        raise SpecError("", f"cannot resume: {saved_file} not found (is {predir} a run of spec {req.spec_name!r}?)")
+    saved = read_json(saved_file)
+    saved.pop("info", None)
+    given = _load(req).raw
+    differences = _diff(saved, given)
+    if differences:
+        raise SpecError("", f"cannot resume {predir}: the spec differs from the saved one at "
+                        f"{', '.join(differences)}; resume with the spec the run started with")
+    run_spec = validate(copy.deepcopy(saved))
+    paths = RunPaths(predir, run_spec.name)
+    paths.make_dirs()
+    log.info(f"{run_spec.name}: resuming {predir}")
+    return run_trial(run_spec, paths, trial=0, mode="train")
+
+
+@mode("dev")
+def dev(req: Request) -> TrialResult:
+    """One short verbose session with extra checks (a training step must change the weights)."""
+    raw = loader.substitute(loader.pick(loader.read_spec_file(req.spec_file), req.spec_name, req.spec_file),
+                            req.sets)
+    raw = copy.deepcopy(raw)
+    raw.setdefault("meta", {})["max_session"] = 1
+    for env in raw.get("env", []):
+        if isinstance(env, dict) and isinstance(env.get("max_frame"), (int, float)):
+            env["max_frame"] = min(env["max_frame"], DEV_MAX_FRAME)
+    run_spec = validate(raw)
+    logging.getLogger("slm_acl").setLevel(logging.DEBUG)
+    paths = _start(run_spec, req.data_dir)
+    return run_trial(run_spec, paths, trial=0, mode="dev")
+
+
+@mode("enjoy")
+def enjoy_mode(req: Request) -> Any:
+    from slm_acl.experiment.enjoy import enjoy
+
+    if req.target is None:
+        raise SpecError("", "enjoy needs a session: enjoy@data/RUN_DIR/SPEC_t0_s0")
+    return enjoy(req.target, req.sets, spec_file=req.spec_file)
+
+
+def run_schedule(path: str | Path, data_dir: str = "data") -> list[Any]:
+    """Run `config/experiments.json`: {spec_file: {spec_name: mode}} in order."""
+    schedule = read_json(path)
+    if not isinstance(schedule, dict):
+        raise SpecError("", f"{path} must map spec files to {{spec_name: mode}}")
+    results = []
+    for spec_file, entries in schedule.items():
+        if not isinstance(entries, dict):
+            raise SpecError(spec_file, f"expected {{spec_name: mode}}, got {entries!r}")
+        for spec_name, mode_text in entries.items():
+            log.info(f"schedule: {spec_file} {spec_name} {mode_text}")
+            results.append(run(spec_file, spec_name, mode_text, data_dir=data_dir))
+    return results

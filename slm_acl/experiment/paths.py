@@ -1,0 +1,62 @@
+"""Where a run writes: `data/{spec}_{YYYY_MM_DD_HHMMSS}/` with info/ model/ graph/ video/ log/."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from pathlib import Path
+
+FOLDERS = ("info", "model", "graph", "video", "log")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPaths:
+    predir: Path
+    spec_name: str
+
+    @classmethod
+    def new(cls, data_dir: str | Path, spec_name: str) -> "RunPaths":
+        stamp = datetime.datetime.now().strftime("%Y_%m_%d_%H%M%S")
+        predir = Path(data_dir) / f"{spec_name}_{stamp}"
+        k = 1
+        while predir.exists():  # two runs started in the same second
+            predir = Path(data_dir) / f"{spec_name}_{stamp}_{k}"
+            k += 1
+        paths = cls(predir, spec_name)
+        paths.make_dirs()
+        return paths
+
+    def make_dirs(self) -> None:
+        for folder in FOLDERS:
+            (self.predir / folder).mkdir(parents=True, exist_ok=True)
+
+    def prename(self, trial: int | None = None, session: int | None = None) -> str:
+        name = self.spec_name
+        if trial is not None:
+            name += f"_t{trial}"
+        if session is not None:
+            name += f"_s{session}"
+        return name
+
+    def spec_file(self, trial: int | None = None, session: int | None = None) -> Path:
+        return self.predir / f"{self.prename(trial, session)}_spec.json"
+
+    def info(self, filename: str) -> Path:
+        return self.predir / "info" / filename
+
+    def model(self, filename: str) -> Path:
+        return self.predir / "model" / filename
+
+    def graph(self, filename: str) -> Path:
+        return self.predir / "graph" / filename
+
+    def video(self, filename: str) -> Path:
+        return self.predir / "video" / filename
+
+    def log(self, filename: str) -> Path:
+        return self.predir / "log" / filename
+
+    def checkpoint(self, trial: int, session: int) -> Path:
+        return self.model(f"{self.prename(trial, session)}_ckpt.pt")
+
+    def table(self, trial: int, session: int, label: str, kind: str) -> Path:
+        return self.info(f"{self.prename(trial, session)}_{label}_{kind}.csv")

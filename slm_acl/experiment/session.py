@@ -1,0 +1,276 @@
+"""A session: one seed of one trial, from a fresh start or from its last checkpoint.
+
+The loop steps the AEB space; per body it logs every `log_frequency` frames, evaluates on the test
+set every `eval_frequency` frames, and the session checkpoints every `checkpoint_frequency` frames.
+Resuming runs the same path as starting: a session always looks for its checkpoint first.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from slm_acl.aeb.body import Body
+from slm_acl.aeb.space import AEBSpace, Agent
+from slm_acl.agent.checks import TrainStepCheck
+from slm_acl.curriculum.controller import NonFiniteError
+from slm_acl.experiment import checkpoint
+from slm_acl.experiment.evaluation import Evaluator
+from slm_acl.experiment.paths import RunPaths
+from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.seeding import SeedTree, global_rng_states, seed_torch, set_global_rng_states
+from slm_acl.lib.table import CsvTable
+from slm_acl.spec.validate import RunSpec
+
+log = logging_lib.get_logger("session")
+
+CURRICULUM_SAMPLES = 100  # non-exploratory teacher samples stored per evaluation (curriculum plots)
+EPISODE_COLUMNS = ["frame", "episode", "sub_env", "length", "return", "success", "truncated"]
+EVAL_COLUMNS = ["frame", "episode", "mean_return", "std_return", "mastered", "n_tasks"]
+EVAL_TASK_COLUMNS = ["frame", "task_index", "return", "length", "success"]
+METRIC_COLUMNS = ["frame", "episode", "opt_step", "wall_time", "fps", "return_ma", "success_ma", "mastered"]
+
+
+@dataclasses.dataclass
+class SessionResult:
+    trial: int
+    session: int
+    frames: dict[str, int]
+    return_ma: dict[str, float]
+    mastered: dict[str, float]
+    complete: bool
+
+
+class BodyBook:
+    """A body's tables and cadences inside a session."""
+
+    def __init__(self, body: Body, agent: Agent, paths: RunPaths, trial: int, session: int,
+                 agent_metric_names: list[str]):
+        self.body, self.agent = body, agent
+        label = body.label
+        task_cols = body.task_columns
+        self.episodes = CsvTable(paths.table(trial, session, label, "session_df"), EPISODE_COLUMNS + task_cols)
+        self.evals = CsvTable(paths.table(trial, session, label, "eval_df"), EVAL_COLUMNS)
+        self.eval_tasks = CsvTable(paths.table(trial, session, label, "eval_tasks_df"), EVAL_TASK_COLUMNS)
+        self.metrics = CsvTable(paths.table(trial, session, label, "metrics_df"), METRIC_COLUMNS + agent_metric_names)
+        self.curriculum = CsvTable(paths.table(trial, session, label, "curriculum_df"),
+                                   ["frame", "sample"] + task_cols)
+        self.tables = {"session_df": self.episodes, "eval_df": self.evals, "eval_tasks_df": self.eval_tasks,
+                       "metrics_df": self.metrics, "curriculum_df": self.curriculum}
+        self.last_mastered = float("nan")
+        self.last_log_frame, self.last_log_time = 0, time.perf_counter()
+
+    def flush(self) -> None:
+        self.episodes.extend(self.body.finished)
+        self.body.finished.clear()
+        for table in self.tables.values():
+            table.flush()
+
+
+class Session:
+    def __init__(self, run: RunSpec, paths: RunPaths, trial: int = 0, session: int = 0,
+                 mode: str = "train", progress: bool | None = None):
+        self.run, self.paths, self.trial, self.session, self.mode = run, paths, trial, session, mode
+        self.meta = run.spec.meta
+        self.prename = paths.prename(trial, session)
+        self.seeds = SeedTree(self.meta.seed, trial, session)
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.ckpt_path = paths.checkpoint(trial, session)
+        self.checkpoint_frequency = self.meta.checkpoint_frequency or self.meta.log_frequency
+
+    # ---- set-up -------------------------------------------------------------------------
+    def _build(self) -> None:
+        seed_torch(self.seeds.integer("torch"))
+        self.space = AEBSpace.build(self.run, self.seeds)
+        self.books = [BodyBook(b, self._agent_of(b), self.paths, self.trial, self.session,
+                               getattr(self._agent_of(b).algorithm, "metric_names", []))
+                      for b in self.space.bodies]
+        self.evaluators = [Evaluator(self.run, b, self._agent_of(b)) for b in self.space.bodies]
+        self.plot_rngs = [self.seeds.child(b.index).generator("curriculum_plot") for b in self.space.bodies]
+        self.checks = ([TrainStepCheck(a.algorithm) for a in self.space.agents] if self.mode == "dev" else None)
+
+    def _agent_of(self, body: Body) -> Agent:
+        return next(a for a in self.space.agents if body in a.bodies)
+
+    def _restore(self) -> bool:
+        """Continue from the checkpoint if there is one; returns whether the session was already complete."""
+        if not self.ckpt_path.exists():
+            for book in self.books:  # a fresh start in a folder that may hold rows of a killed attempt
+                for table in book.tables.values():
+                    table.truncate(0)
+            return False
+        state = checkpoint.load(self.ckpt_path)
+        self.space.load_state_dict(state["space"])
+        set_global_rng_states(state["rng"])
+        for book, rows in zip(self.books, state["tables"]):
+            for name, table in book.tables.items():
+                table.truncate(rows[name])
+            book.last_mastered = rows.get("last_mastered", float("nan"))
+            book.last_log_frame = book.body.clock.frame
+        for rng, s in zip(self.plot_rngs, state["plot_rngs"]):
+            rng.bit_generator.state = s
+        log.info(f"{self.prename}: resumed from checkpoint at frames "
+                 f"{[b.clock.frame for b in self.space.bodies]}")
+        return bool(state.get("complete"))
+
+    # ---- the loop -----------------------------------------------------------------------
+    def run_session(self) -> SessionResult:
+        handler = logging_lib.add_file_handler(self.paths.log(f"{self.prename}.log"))
+        try:
+            self._build()
+            try:
+                complete = self._restore()
+                if not complete:
+                    self._train()
+                return self._result()
+            finally:
+                for e in self.evaluators:
+                    e.close()
+                self.space.close()
+        finally:
+            logging_lib.remove_handler(handler)
+
+    def _train(self) -> None:
+        meta, space, books = self.meta, self.space, self.books
+        space.reset()
+        next_log = [self._next(b.clock.frame, meta.log_frequency) for b in space.bodies]
+        next_eval = [self._next(b.clock.frame, meta.eval_frequency) for b in space.bodies]
+        next_ckpt = self._next(min(b.clock.frame for b in space.bodies), self.checkpoint_frequency)
+        bar = self._progress_bar()
+        agents, bodies = space.agents, space.bodies
+        agent_metrics: list[dict[str, float]] = [{} for _ in agents]
+        while not space.done:
+            for k, agent in enumerate(agents):
+                actions = agent.act()
+                transitions = [None if a is None else b.step(a) for b, a in zip(agent.bodies, actions)]
+                if self.checks is not None:
+                    self.checks[k].before()
+                metrics = agent.algorithm.update(transitions)
+                if self.checks is not None:
+                    self.checks[k].after()
+                if metrics:
+                    _check_finite_metrics(metrics, agent)
+                    agent_metrics[k] = metrics
+            for i, body in enumerate(bodies):
+                frame = body.clock.frame
+                if frame >= next_log[i]:
+                    next_log[i] = self._next(frame, meta.log_frequency)
+                    self._log(books[i], agent_metrics[agents.index(books[i].agent)], bar)
+                if frame >= next_eval[i] or (body.done and books[i].evals.rows == 0 and frame > 0):
+                    next_eval[i] = self._next(frame, meta.eval_frequency)
+                    self._evaluate(i)
+            low = min(b.clock.frame for b in bodies)
+            if low >= next_ckpt and not space.done:
+                next_ckpt = self._next(low, self.checkpoint_frequency)
+                self._checkpoint(complete=False)
+        for i, body in enumerate(bodies):  # a final evaluation at the last frame
+            if books[i].evals.rows == 0 or self._last_eval_frame(i) != body.clock.frame:
+                self._evaluate(i)
+        self._checkpoint(complete=True)
+        if bar is not None:
+            bar.close()
+
+    @staticmethod
+    def _next(frame: int, every: int) -> int:
+        return (frame // every + 1) * every
+
+    def _last_eval_frame(self, i: int) -> int:
+        return getattr(self.books[i], "last_eval_frame", -1)
+
+    def _progress_bar(self):
+        if not self.progress:
+            return None
+        from tqdm import tqdm
+
+        total = sum(b.max_frame for b in self.space.bodies)
+        done = sum(b.clock.frame for b in self.space.bodies)
+        return tqdm(total=total, initial=done, desc=self.prename, unit="frame", position=self.session,
+                    leave=False, dynamic_ncols=True)
+
+    def _log(self, book: BodyBook, agent_metrics: dict[str, float], bar) -> None:
+        body = book.body
+        now = time.perf_counter()
+        fps = (body.clock.frame - book.last_log_frame) / max(now - book.last_log_time, 1e-9)
+        book.last_log_frame, book.last_log_time = body.clock.frame, now
+        row = {"frame": body.clock.frame, "episode": body.clock.episode, "opt_step": body.clock.opt_step,
+               "wall_time": round(body.clock.elapsed(), 3), "fps": round(fps, 1),
+               "return_ma": body.return_ma(), "success_ma": body.success_ma(), "mastered": book.last_mastered,
+               **agent_metrics}
+        book.metrics.append(row)
+        extra = " ".join(f"{k} {v:.4g}" for k, v in agent_metrics.items())
+        mastered = "" if math.isnan(book.last_mastered) else f" | mastered {book.last_mastered:.1f}%"
+        log.info(f"{self.prename} {body.label} | frame {body.clock.frame}/{body.max_frame} | fps {fps:.0f} | "
+                 f"episodes {body.clock.episode} | return_ma {row['return_ma']:.2f}{mastered}"
+                 + (f" | {extra}" if extra else ""))
+        if bar is not None:
+            bar.update(sum(b.clock.frame for b in self.space.bodies) - bar.n)
+
+    def _evaluate(self, i: int) -> None:
+        book, body = self.books[i], self.space.bodies[i]
+        result = self.evaluators[i].run()
+        summary = result.summary()
+        book.evals.append({"frame": body.clock.frame, "episode": body.clock.episode, **summary})
+        for k in range(len(result.returns)):
+            book.eval_tasks.append({"frame": body.clock.frame, "task_index": k, "return": result.returns[k],
+                                    "length": result.lengths[k],
+                                    "success": None if result.successes is None else bool(result.successes[k])})
+        book.last_mastered = summary["mastered"]
+        book.last_eval_frame = body.clock.frame
+        teacher = body.controller.teacher
+        if teacher is not None:
+            space = body.controller.task_space
+            for k in range(CURRICULUM_SAMPLES):
+                raw = space.denormalise(teacher.non_exploratory_sample(self.plot_rngs[i]))
+                book.curriculum.append({"frame": body.clock.frame, "sample": k, **dict(zip(space.names, raw))})
+        mastered = "" if math.isnan(summary["mastered"]) else f" | mastered {summary['mastered']:.1f}%"
+        log.info(f"{self.prename} {body.label} | eval at frame {body.clock.frame} | "
+                 f"mean return {summary['mean_return']:.2f} over {summary['n_tasks']} tasks{mastered}")
+
+    def _checkpoint(self, complete: bool) -> None:
+        for agent in self.space.agents:
+            _check_finite_parameters(agent)
+        for book in self.books:
+            book.flush()
+        state = {"space": self.space.state_dict(), "rng": global_rng_states(), "complete": complete,
+                 "tables": [{**{n: t.flushed for n, t in b.tables.items()}, "last_mastered": b.last_mastered}
+                            for b in self.books],
+                 "plot_rngs": [r.bit_generator.state for r in self.plot_rngs],
+                 "frames": {b.label: b.clock.frame for b in self.space.bodies}}
+        checkpoint.save(self.ckpt_path, state)
+
+    def _result(self) -> SessionResult:
+        bodies = self.space.bodies
+        return SessionResult(self.trial, self.session, {b.label: b.clock.frame for b in bodies},
+                             {b.label: b.return_ma() for b in bodies},
+                             {b.label: bk.last_mastered for b, bk in zip(bodies, self.books)},
+                             complete=all(b.done for b in bodies))
+
+
+def _check_finite_metrics(metrics: dict[str, float], agent: Agent) -> None:
+    bad = {k: v for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)}
+    if bad:
+        raise NonFiniteError(f"agent {agent.name!r} reported non-finite training metrics {bad} at frame "
+                             f"{agent.bodies[0].clock.frame}; the last good checkpoint is kept")
+
+
+def _check_finite_parameters(agent: Agent) -> None:
+    for name, tensor in agent.algorithm.named_parameters():
+        if not bool(np.isfinite(tensor.detach().cpu().numpy()).all()):
+            raise NonFiniteError(f"agent {agent.name!r} has non-finite weights in {name!r}; "
+                                 "not overwriting the last good checkpoint")
+
+
+def run_session(raw: dict[str, Any], predir: str, trial: int, session: int, mode: str,
+                progress: bool | None = None) -> SessionResult:
+    """Entry point for worker processes: re-validate the resolved spec and run one session."""
+    from pathlib import Path
+
+    from slm_acl.spec import validate
+
+    run = validate(raw)
+    paths = RunPaths(Path(predir), run.name)
+    return Session(run, paths, trial, session, mode, progress).run_session()

@@ -1,0 +1,1 @@
+"""Small focused helpers shared by every component (no grab-bag util module)."""

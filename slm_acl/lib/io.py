@@ -1,0 +1,70 @@
+"""Atomic file writes and small readers.
+
+Everything the lab writes that a resume or an analysis will read goes through here: the data is
+written to a temporary file in the same folder, flushed to disk, then renamed over the target, so
+a kill at any moment leaves either the old file or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], binary: bool = False) -> None:
+    """Call `write(fileobj)` on a temporary file, fsync it, then rename it onto `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: str | os.PathLike, data: Any) -> None:
+    atomic_write(path, lambda f: json.dump(data, f, indent=2, default=_json_default))
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text))
+
+
+def save_torch(path: str | os.PathLike, obj: Any) -> None:
+    """torch.save through a temporary file and a rename."""
+    import torch
+
+    atomic_write(path, lambda f: torch.save(obj, f), binary=True)
+
+
+def load_torch(path: str | os.PathLike) -> Any:
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=False)

@@ -1,0 +1,6 @@
+"""Specs: load a spec file, fill `${var}` placeholders, validate strictly, resolve the bodies."""
+from slm_acl import agent, curriculum, env  # noqa: F401  (fill the registries the validator asks)
+from slm_acl.spec.errors import SpecError
+from slm_acl.spec.validate import BodyPlan, RunSpec, load, validate
+
+__all__ = ["BodyPlan", "RunSpec", "SpecError", "load", "validate"]

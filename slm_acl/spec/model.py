@@ -1,0 +1,108 @@
+"""The spec's sections as typed dataclasses (defaults are the lab's published choices).
+
+Components declare their own configs next to their code; this module only assembles the sections
+that belong to the lab (agent, env, body, curriculum, meta) and points sub-component fields at the
+registries that validate them.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+from slm_acl.agent.registry import ALGORITHMS, MEMORIES, NETS
+from slm_acl.curriculum.teachers.registry import TEACHERS
+from slm_acl.env.registry import check_env_name, embodiment_names
+from slm_acl.lib.config import param
+from slm_acl.lib.registry import closest
+
+
+def _check_embodiment(name: str) -> str | None:
+    names = embodiment_names()
+    if name in names:
+        return None
+    hint = closest(name, names)
+    did_you_mean = f" Did you mean {hint!r}?" if hint else ""
+    return f"unknown embodiment {name!r}.{did_you_mean} Registered embodiments: {', '.join(names)}"
+
+
+def _check_test_set(name: str) -> str | None:
+    from slm_acl.curriculum.test_sets import shipped_names
+
+    names = shipped_names()
+    if name in names:
+        return None
+    hint = closest(name, names)
+    did_you_mean = f" Did you mean {hint!r}?" if hint else ""
+    return f"unknown test set {name!r}.{did_you_mean} Shipped test sets: {', '.join(names)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentSpec:
+    algorithm: Any = param(doc="the algorithm: {'name': ..., its settings}", registry=ALGORITHMS)
+    name: str = param("agent", doc="a label for logs and file names")
+    net: Any = param(None, doc="the net: {'type': ..., its settings}", registry=NETS, dispatch_key="type")
+    memory: Any = param(None, doc="the memory: {'name': ..., its settings}", registry=MEMORIES)
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    name: str = param(doc="a lab env or any registered Gymnasium id", check=check_env_name)
+    max_frame: int = param(doc="frames (env steps summed over sub-envs) per body per session", ge=1)
+    num_envs: int = param(1, doc="vectorised copies of the env per body", ge=1)
+    max_t: int | None = param(None, doc="episode step cap (null: the env's own)", ge=1)
+    vector: Literal["sync", "subprocess"] = param("sync", doc="sub-envs in this process or one process each")
+    kwargs: dict[str, Any] = param(factory=dict, doc="extra keyword arguments for gymnasium.make")
+
+
+@dataclasses.dataclass(frozen=True)
+class CurriculumSpec:
+    teacher: Any = param(doc="the teacher: {'name': ..., its settings}", registry=TEACHERS)
+    task_space: dict[str, list[Any]] = param(doc="{param: [low, high] | [low, high, n] | [[low, high], ...]}")
+    test_set: str | None = param(None, doc="a shipped test set (null: uniform tasks, fixed seed)",
+                                 check=_check_test_set)
+    success_return: float | None = param(None, doc="an episode is a success when its return exceeds this")
+    test_set_size: int = param(100, ge=1, doc="tasks in the generated test set when test_set is null")
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomBodySpec:
+    agent: int = param(doc="index into the agent list", ge=0)
+    env: int = param(doc="index into the env list", ge=0)
+    embodiment: str | None = param(None, doc="the body's embodiment (lab envs)", check=_check_embodiment)
+    curriculum: dict[str, Any] | None = param(
+        None, doc="overrides merged into the spec's curriculum for this body ({} keeps it; see `disabled`)")
+    no_curriculum: bool = param(False, doc="this body trains on the env as is")
+
+
+@dataclasses.dataclass(frozen=True)
+class BodySpec:
+    product: Literal["outer", "inner", "custom"] = param("outer", doc="how agents and envs pair into bodies")
+    num: int = param(1, ge=1, doc="bodies per (agent, env) pair for outer / inner")
+    embodiment: str | None = param(None, doc="embodiment of every body (lab envs)", check=_check_embodiment)
+    bodies: list[CustomBodySpec] | None = param(None, doc="the explicit body list for product 'custom'")
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaSpec:
+    seed: int = param(42, ge=0, doc="root seed; each session's seed derives from (seed, trial, session)")
+    max_session: int = param(1, ge=1, doc="sessions (seeds) per trial, run in parallel")
+    max_trial: int = param(1, ge=1, doc="trials sampled by a search")
+    log_frequency: int = param(10_000, ge=1, doc="frames between log lines")
+    eval_frequency: int = param(100_000, ge=1, doc="frames between evaluations on the test set")
+    checkpoint_frequency: int | None = param(None, ge=1, doc="frames between checkpoints (null: log_frequency)")
+    eval_episodes: int = param(10, ge=1, doc="evaluation episodes for bodies without a test set")
+    num_threads: int = param(1, ge=1, doc="BLAS / torch threads per session process")
+    max_parallel: int | None = param(None, ge=1, doc="sessions run at once (null: the machine's cores)")
+    resources: dict[str, Any] = param(factory=dict, doc="per-session resources for Ray (cpu, gpu)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    name: str = param(doc="the spec's name (its key in the spec file)")
+    agent: list[AgentSpec] = param(doc="the agents")
+    env: list[EnvSpec] = param(doc="the envs")
+    body: BodySpec = param(factory=BodySpec, doc="how agents and envs pair into bodies")
+    curriculum: CurriculumSpec | None = param(None, doc="the default curriculum of every body")
+    meta: MetaSpec = param(factory=MetaSpec, doc="seeds, sessions, cadences")
+    search: dict[str, Any] | None = param(None, doc="search space, mirroring the spec tree")
+    info: dict[str, Any] = param(factory=dict, doc="written by the lab: seed, git sha, versions, run paths")

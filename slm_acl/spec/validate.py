@@ -1,0 +1,157 @@
+"""Whole-spec checks that one section alone cannot make, and the resolved list of bodies.
+
+`load(...)` is the entry point: read, pick, substitute, validate every section, check the
+cross-section rules, resolve the bodies. Everything a spec gets wrong surfaces here, before any
+env, net or process is created.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any, Mapping
+
+import pydash
+
+from slm_acl.curriculum.task_space import TaskError, TaskSpace
+from slm_acl.env.registry import LAB_ENVS
+from slm_acl.spec import loader
+from slm_acl.spec.errors import SpecError
+from slm_acl.spec.model import CurriculumSpec, Spec
+from slm_acl.spec.schema import build
+
+
+@dataclasses.dataclass(frozen=True)
+class BodyPlan:
+    """One body: agent a in env e, the b-th body of that pair, with its embodiment and curriculum."""
+
+    index: int
+    a: int
+    e: int
+    b: int
+    embodiment: str | None
+    curriculum: CurriculumSpec | None
+
+    @property
+    def label(self) -> str:
+        return f"a{self.a}_e{self.e}_b{self.b}"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """A validated spec: the JSON-able tree (saved as the resolved spec), the typed view, the bodies."""
+
+    raw: dict[str, Any]
+    spec: Spec
+    bodies: tuple[BodyPlan, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def bodies_of_agent(self, a: int) -> list[BodyPlan]:
+        return [p for p in self.bodies if p.a == a]
+
+
+def load(spec_file: str | Path, spec_name: str, sets: Mapping[str, str] | None = None) -> RunSpec:
+    raw = loader.pick(loader.read_spec_file(spec_file), spec_name, spec_file)
+    raw = loader.substitute(raw, sets or {})
+    return validate(raw)
+
+
+def validate(raw: dict[str, Any]) -> RunSpec:
+    spec = build(Spec, raw)
+    if not spec.agent:
+        raise SpecError("agent", "at least one agent is needed")
+    if not spec.env:
+        raise SpecError("env", "at least one env is needed")
+    for i, agent in enumerate(spec.agent):
+        for part in ("net", "memory"):
+            given = getattr(agent, part) is not None
+            uses = getattr(agent.algorithm.cls, f"uses_{part}")
+            if given and not uses:
+                raise SpecError(f"agent[{i}].{part}", f"algorithm {agent.algorithm.name} takes no {part}; "
+                                "remove the key")
+            if uses and not given:
+                raise SpecError(f"agent[{i}].{part}", f"algorithm {agent.algorithm.name} needs a {part}")
+    if spec.curriculum is not None:
+        _check_curriculum(spec.curriculum, "curriculum")
+    bodies = tuple(_resolve_bodies(spec, raw))
+    for plan in bodies:
+        _check_embodiment_fits(spec, plan)
+    return RunSpec(raw=raw, spec=spec, bodies=bodies)
+
+
+def _check_curriculum(curriculum: CurriculumSpec, path: str) -> None:
+    try:
+        TaskSpace.from_spec(curriculum.task_space)
+    except TaskError as err:
+        raise SpecError(f"{path}.task_space", str(err)) from None
+    teacher = curriculum.teacher.cls
+    if teacher.needs_success_return and curriculum.success_return is None:
+        raise SpecError(f"{path}.success_return", f"teacher {curriculum.teacher.name} needs a success "
+                        "definition: set success_return")
+
+
+def _resolve_bodies(spec: Spec, raw: dict[str, Any]) -> list[BodyPlan]:
+    body, n_agents, n_envs = spec.body, len(spec.agent), len(spec.env)
+    if body.product != "custom" and body.bodies is not None:
+        raise SpecError("body.bodies", f"an explicit body list needs product 'custom', not {body.product!r}")
+    if body.product == "outer":
+        triples = [(a, e, b) for a in range(n_agents) for e in range(n_envs) for b in range(body.num)]
+        return [BodyPlan(i, a, e, b, body.embodiment, spec.curriculum) for i, (a, e, b) in enumerate(triples)]
+    if body.product == "inner":
+        if n_agents != n_envs:
+            raise SpecError("body.product", f"'inner' pairs agent i with env i and needs as many agents as "
+                            f"envs; got {n_agents} agents and {n_envs} envs")
+        triples = [(i, i, b) for i in range(n_agents) for b in range(body.num)]
+        return [BodyPlan(k, a, e, b, body.embodiment, spec.curriculum) for k, (a, e, b) in enumerate(triples)]
+    if not body.bodies:
+        raise SpecError("body.bodies", "product 'custom' needs the explicit list body.bodies")
+    plans, counts = [], {}
+    for i, cb in enumerate(body.bodies):
+        path = f"body.bodies[{i}]"
+        if cb.agent >= n_agents:
+            raise SpecError(f"{path}.agent", f"agent index {cb.agent} out of range: {n_agents} agent(s)")
+        if cb.env >= n_envs:
+            raise SpecError(f"{path}.env", f"env index {cb.env} out of range: {n_envs} env(s)")
+        curriculum = _body_curriculum(spec, raw, cb, path)
+        b = counts.get((cb.agent, cb.env), 0)
+        counts[(cb.agent, cb.env)] = b + 1
+        embodiment = cb.embodiment if cb.embodiment is not None else body.embodiment
+        plans.append(BodyPlan(i, cb.agent, cb.env, b, embodiment, curriculum))
+    return plans
+
+
+def _body_curriculum(spec: Spec, raw: dict[str, Any], cb: Any, path: str) -> CurriculumSpec | None:
+    if cb.no_curriculum:
+        if cb.curriculum:
+            raise SpecError(f"{path}.curriculum", "no_curriculum is true: remove the curriculum override")
+        return None
+    if cb.curriculum is None:
+        return spec.curriculum
+    merged = pydash.merge(copy.deepcopy(raw.get("curriculum") or {}), copy.deepcopy(cb.curriculum))
+    if "teacher" in cb.curriculum and "name" in cb.curriculum["teacher"] and raw.get("curriculum"):
+        # a different teacher replaces the default teacher's settings instead of merging with them
+        default_teacher = raw["curriculum"].get("teacher", {})
+        if cb.curriculum["teacher"]["name"] != default_teacher.get("name"):
+            merged["teacher"] = copy.deepcopy(cb.curriculum["teacher"])
+    if "task_space" in cb.curriculum:
+        merged["task_space"] = copy.deepcopy(cb.curriculum["task_space"])
+    curriculum = build(CurriculumSpec, merged, f"{path}.curriculum")
+    _check_curriculum(curriculum, f"{path}.curriculum")
+    return curriculum
+
+
+def _check_embodiment_fits(spec: Spec, plan: BodyPlan) -> None:
+    env_name = spec.env[plan.e].name
+    where = f"body.bodies[{plan.index}].embodiment" if spec.body.product == "custom" else "body.embodiment"
+    if plan.embodiment is None:
+        return
+    if env_name not in LAB_ENVS:
+        raise SpecError(where, f"env {env_name!r} has no embodiments (embodiment {plan.embodiment!r} "
+                        f"given); lab envs with embodiments: {', '.join(LAB_ENVS.names()) or '(none yet)'}")
+    allowed = LAB_ENVS.get(env_name).embodiments
+    if plan.embodiment not in allowed:
+        raise SpecError(where, f"env {env_name} has no embodiment {plan.embodiment!r}; "
+                        f"valid: {', '.join(allowed)}")
