@@ -6,6 +6,7 @@ Resuming runs the same path as starting: a session always looks for its checkpoi
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import sys
@@ -22,7 +23,9 @@ from slm_acl.experiment import checkpoint
 from slm_acl.experiment.evaluation import Evaluator
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.lib import logger as logging_lib
-from slm_acl.lib.seeding import SeedTree, global_rng_states, seed_torch, set_global_rng_states
+from slm_acl.lib.io import write_json
+from slm_acl.lib.provenance import git_sha, package_versions
+from slm_acl.lib.seeding import SeedTree, global_rng_states, seed_torch, session_seed, set_global_rng_states
 from slm_acl.lib.table import CsvTable
 from slm_acl.spec.validate import RunSpec
 
@@ -119,6 +122,9 @@ class Session:
 
     # ---- the loop -----------------------------------------------------------------------
     def run_session(self) -> SessionResult:
+        spec_file = self.paths.spec_file(self.trial, self.session)
+        if not spec_file.exists():  # the trial writes it; a session run on its own writes it too
+            write_json(spec_file, resolved_raw(self.run, self.paths, self.trial, self.session))
         handler = logging_lib.add_file_handler(self.paths.log(f"{self.prename}.log"))
         try:
             self._build()
@@ -248,6 +254,16 @@ class Session:
                              {b.label: b.return_ma() for b in bodies},
                              {b.label: bk.last_mastered for b, bk in zip(bodies, self.books)},
                              complete=all(b.done for b in bodies))
+
+
+def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, session: int | None = None) -> dict:
+    raw = copy.deepcopy(run.raw)
+    info = raw.setdefault("info", {})
+    info.update({"git_sha": git_sha(), "versions": package_versions(), "predir": str(paths.predir),
+                 "trial": trial, "session": session})
+    if trial is not None and session is not None:
+        info["random_seed"] = session_seed(run.spec.meta.seed, trial, session)
+    return raw
 
 
 def _check_finite_metrics(metrics: dict[str, float], agent: Agent) -> None:

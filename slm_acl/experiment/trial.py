@@ -7,7 +7,6 @@ A session that fails is recorded with its error; the others run to the end.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import copy
 import dataclasses
 import multiprocessing as mp
 import os
@@ -17,11 +16,9 @@ import pandas as pd
 
 from slm_acl.analysis import graphs
 from slm_acl.experiment.paths import RunPaths
-from slm_acl.experiment.session import SessionResult, run_session
+from slm_acl.experiment.session import SessionResult, resolved_raw, run_session
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import write_json
-from slm_acl.lib.provenance import git_sha, package_versions
-from slm_acl.lib.seeding import session_seed
 from slm_acl.lib.threads import pin_threads, thread_env
 from slm_acl.spec.validate import RunSpec
 
@@ -42,16 +39,6 @@ class TrialResult:
     sessions: list[SessionResult]
     errors: dict[int, str]
     metrics: dict[str, float]
-
-
-def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, session: int | None = None) -> dict:
-    raw = copy.deepcopy(run.raw)
-    info = raw.setdefault("info", {})
-    info.update({"git_sha": git_sha(), "versions": package_versions(), "predir": str(paths.predir),
-                 "trial": trial, "session": session})
-    if trial is not None and session is not None:
-        info["random_seed"] = session_seed(run.spec.meta.seed, trial, session)
-    return raw
 
 
 def _worker(raw: dict, predir: str, trial: int, session: int, mode: str, num_threads: int) -> SessionResult:

@@ -1,0 +1,121 @@
+"""The task a teacher sampled is the one the episode ran, and it comes back with that episode's return."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ECHO, make_raw
+
+from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
+from slm_acl.curriculum.task_space import TaskError, TaskSpace, env_task_from_columns
+from slm_acl.curriculum.teachers import TEACHERS, TeacherContext
+from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.session import Session
+from slm_acl.spec import validate
+
+
+class RecordingTeacher:
+    """Wraps a Random teacher and records every sample and every update."""
+
+    def __init__(self, inner):
+        self.inner, self.samples, self.updates = inner, [], []
+
+    def sample_task(self):
+        task = self.inner.sample_task()
+        self.samples.append(task.copy())
+        return task
+
+    def update(self, task, episodic_return, success):
+        self.updates.append((np.asarray(task).copy(), episodic_return, success))
+        self.inner.update(task, episodic_return, success)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def echo_spec(vector, num_envs=3, max_t=None, max_frame=600):
+    raw = make_raw(env=[{"name": ECHO, "num_envs": num_envs, "max_frame": max_frame, "vector": vector,
+                         **({"max_t": max_t} if max_t else {})}],
+                   curriculum={"teacher": {"name": "Random"}, "task_space": {"level": [1.0, 9.0]},
+                               "success_return": 40.0, "test_set_size": 3},
+                   meta={"seed": 11, "log_frequency": 100, "eval_frequency": 10_000})
+    return validate(raw)
+
+
+@pytest.mark.parametrize("vector", ["sync", "subprocess"])
+def test_sampled_task_is_the_task_played_and_reported_with_its_return(tmp_path, vector):
+    run = echo_spec(vector)
+    session = Session(run, RunPaths.new(tmp_path, "t"), progress=False)
+    session._build()
+    body = session.space.bodies[0]
+    recorder = RecordingTeacher(body.controller.teacher)
+    body.controller.teacher = recorder
+    try:
+        session._train()
+    finally:
+        session.space.close()
+    df = pd.read_csv(session.paths.table(0, 0, body.label, "session_df"))
+    assert len(df) > 50
+    # TaskEcho pays `level` every step: the return proves which task the episode really ran
+    np.testing.assert_allclose(df["return"], df["level"] * df["length"], rtol=1e-9)
+    # every outcome reached the teacher with the normalised task it sampled, in episode order
+    assert len(recorder.updates) == len(df)
+    sampled = {round(float(s[0]), 12) for s in recorder.samples}
+    for (task, ret, success), (_, row) in zip(recorder.updates, df.iterrows()):
+        assert round(float(task[0]), 12) in sampled
+        assert ret == pytest.approx(row["return"])
+        assert np.isclose(1.0 + 8.0 * task[0], row["level"])
+        assert success == (ret > 40.0)
+    # samples = finished episodes + the ones still pending in each sub-env
+    assert len(recorder.samples) == len(df) + sum(p is not None for p in body.controller.pending)
+
+
+def test_truncation_and_termination_flags_kept_apart(tmp_path):
+    run = echo_spec("sync", num_envs=2, max_t=10)
+    session = Session(run, RunPaths.new(tmp_path, "t"), progress=False)
+    session._build()
+    seen = []
+    algorithm = session.space.agents[0].algorithm
+    original = algorithm.update
+
+    def record(transitions):
+        seen.append((transitions[0].terminated.copy(), transitions[0].truncated.copy()))
+        return original(transitions)
+
+    algorithm.update = record
+    try:
+        session._train()
+    finally:
+        session.space.close()
+    df = pd.read_csv(session.paths.table(0, 0, "a0_e0_b0", "session_df"))
+    natural = df["length"] < 10  # TaskEcho ends naturally after 5, 6 or 7 steps, else runs into max_t
+    assert set(df.loc[natural, "length"]) <= {5, 6, 7}
+    assert not df.loc[natural, "truncated"].any()
+    assert (df.loc[~natural, "length"] == 10).all() and df.loc[~natural, "truncated"].all()
+    assert natural.any() and (~natural).any()
+    terminated = np.array([t for t, _ in seen])
+    truncated = np.array([u for _, u in seen])
+    assert terminated.any() and truncated.any() and not (terminated & truncated).any()
+
+
+def test_controller_rejects_nan_return():
+    space = TaskSpace.from_spec({"level": [0, 1]})
+    teacher = TEACHERS.get("Random")(TEACHERS.get("Random").Config(),
+                                     TeacherContext(dim=1, rng=np.random.default_rng(0)))
+    controller = CurriculumController(1, space, teacher, success_return=1.0)
+    controller.next_task(0)
+    with pytest.raises(NonFiniteError, match="not finite"):
+        controller.end_episode(0, float("nan"), 10, truncated=False)
+
+
+def test_task_space_forms_and_round_trip():
+    space = TaskSpace.from_spec({"h": [0, 3], "poly": [0, 4, 3], "iv": [[-1, 1], [0, 2]]})
+    assert space.names == ["h", "poly_0", "poly_1", "poly_2", "iv_0", "iv_1"]
+    raw = space.denormalise(np.full(6, 0.5))
+    np.testing.assert_allclose(space.normalise(raw), 0.5)
+    assert space.to_env_task(raw) == {"h": 1.5, "poly": [2.0, 2.0, 2.0], "iv": [0.0, 1.0]}
+    assert space.contains(raw) and not space.contains(raw + 10)
+    with pytest.raises(TaskError, match="missing dims"):
+        space.from_values({"h": 1})
+    assert env_task_from_columns(["input_vector_0", "input_vector_1", "water_level"], [1, 2, 3]) == {
+        "input_vector": [1.0, 2.0], "water_level": 3.0}
