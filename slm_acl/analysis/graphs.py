@@ -93,14 +93,9 @@ def trial_graph(episode_csvs: Sequence[Path], eval_csvs: Sequence[Path], out: Pa
 
 
 def _save(fig, out: Path) -> Path:
-    import os
-    import tempfile
+    from slm_acl.lib.io import atomic_write
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, out)
+    atomic_write(out, lambda f: fig.savefig(f, format="png", dpi=100), binary=True)
     _pyplot().close(fig)
     return out

@@ -93,9 +93,11 @@ def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | N
             summary = result.summary()
             report[body.label] = {**summary, "returns": result.returns.tolist(), "video": str(video) if video else None}
             mastered = "" if math.isnan(summary["mastered"]) else f", mastered {summary['mastered']:.1f}%"
+            shown = np.round(result.returns[:10], 2).tolist()
+            more = f" ... ({len(result.returns) - 10} more)" if len(result.returns) > 10 else ""
             print(f"{body.label}: {summary['n_tasks']} episodes, mean return {summary['mean_return']:.2f} "
-                  f"+- {summary['std_return']:.2f}{mastered}; returns "
-                  f"{np.round(result.returns, 2).tolist()}" + (f"; video {video}" if video else ""))
+                  f"+- {summary['std_return']:.2f}{mastered}; returns {shown}{more}"
+                  + (f"; video {video}" if video else ""))
     finally:
         space.close()
     return report

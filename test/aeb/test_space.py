@@ -87,3 +87,20 @@ def test_random_agent_actions_stay_in_bounds():
         assert acts.min() >= -2.0 and acts.max() <= 2.0
     finally:
         space.close()
+
+
+@pytest.mark.parametrize("env_id, obs_dim, act_dim", [
+    ("LunarLanderContinuous-v3", 8, 2), ("BipedalWalker-v3", 24, 4), ("Pendulum-v1", 3, 1)])
+def test_any_registered_gymnasium_id_works_as_an_env(env_id, obs_dim, act_dim):
+    raw = make_raw(env=[{"name": env_id, "num_envs": 2, "max_frame": 200}])
+    raw.pop("curriculum")
+    space = AEBSpace.build(validate(raw), SeedTree(0))
+    try:
+        space.reset()
+        body = space.bodies[0]
+        assert body.obs.shape == (2, obs_dim) and body.vec.action_space.shape == (act_dim,)
+        while not space.done:
+            space.step()
+        assert body.clock.frame == 200
+    finally:
+        space.close()
