@@ -81,7 +81,7 @@ class Agent:
         obs = [None if b.done else b.obs for b in self.bodies]
         actions = self.algorithm.act(obs, deterministic=deterministic)
         for body, action in zip(self.bodies, actions):
-            if action is not None and not np.all(np.isfinite(action)):
+            if action is not None and not np.isfinite(action).all():
                 raise NonFiniteError(f"agent {self.name!r} produced a non-finite action for body "
                                      f"{body.label} at frame {body.clock.frame}: {action!r}")
         return actions

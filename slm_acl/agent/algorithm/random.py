@@ -32,8 +32,9 @@ class Random(Algorithm):
     def _make_sampler(self, space):
         if hasattr(space, "low") and hasattr(space, "high"):
             low, high = space.low.astype(np.float64), space.high.astype(np.float64)
-            dtype = space.dtype
-            return lambda n: self.rng.uniform(low, high, size=(n, *low.shape)).astype(dtype)
+            span, dtype = high - low, space.dtype
+            # numpy's own uniform formula, without rng.uniform's per-call broadcasting of array bounds
+            return lambda n: (low + span * self.rng.random((n, *low.shape))).astype(dtype)
         if hasattr(space, "n"):
             return lambda n: self.rng.integers(0, space.n, size=n)
         raise TypeError(f"Random agent cannot sample from {space}")
