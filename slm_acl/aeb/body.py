@@ -41,7 +41,8 @@ class Body:
         self.reset_round = 0  # bumps on every full reset (start, resume) so env seeds never repeat
         space = vec.action_space
         self._clip = (space.low, space.high) if isinstance(space, gym.spaces.Box) else None
-        self.task_columns = controller.task_space.names if controller.active else []
+        # table columns of the task dims; prefixed so a dim named e.g. "length" never hides a metric
+        self.task_columns = [f"task_{n}" for n in controller.task_space.names] if controller.active else []
 
     @property
     def interface(self) -> BodyInterface:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import math
 import sys
 import time
@@ -199,6 +200,12 @@ class Session:
 
     def _log(self, book: BodyBook, agent_metrics: dict[str, float], bar) -> None:
         body = book.body
+        if log.isEnabledFor(logging.DEBUG):  # dev mode: every episode since the last log line
+            for row in body.finished:
+                log.debug(f"{self.prename} {body.label} | episode {row['episode']} | frame {row['frame']} | "
+                          f"return {row['return']:.2f} | length {row['length']} | "
+                          f"{'truncated' if row['truncated'] else 'terminated'}"
+                          + "".join(f" | {c} {row[c]:.3g}" for c in body.task_columns))
         now = time.perf_counter()
         fps = (body.clock.frame - book.last_log_frame) / max(now - book.last_log_time, 1e-9)
         book.last_log_frame, book.last_log_time = body.clock.frame, now
@@ -231,7 +238,7 @@ class Session:
             space = body.controller.task_space
             for k in range(CURRICULUM_SAMPLES):
                 raw = space.denormalise(teacher.non_exploratory_sample(self.plot_rngs[i]))
-                book.curriculum.append({"frame": body.clock.frame, "sample": k, **dict(zip(space.names, raw))})
+                book.curriculum.append({"frame": body.clock.frame, "sample": k, **dict(zip(body.task_columns, raw))})
         mastered = "" if math.isnan(summary["mastered"]) else f" | mastered {summary['mastered']:.1f}%"
         log.info(f"{self.prename} {body.label} | eval at frame {body.clock.frame} | "
                  f"mean return {summary['mean_return']:.2f} over {summary['n_tasks']} tasks{mastered}")

@@ -57,14 +57,14 @@ def test_sampled_task_is_the_task_played_and_reported_with_its_return(tmp_path, 
     df = pd.read_csv(session.paths.table(0, 0, body.label, "session_df"))
     assert len(df) > 50
     # TaskEcho pays `level` every step: the return proves which task the episode really ran
-    np.testing.assert_allclose(df["return"], df["level"] * df["length"], rtol=1e-9)
+    np.testing.assert_allclose(df["return"], df["task_level"] * df["length"], rtol=1e-9)
     # every outcome reached the teacher with the normalised task it sampled, in episode order
     assert len(recorder.updates) == len(df)
     sampled = {round(float(s[0]), 12) for s in recorder.samples}
     for (task, ret, success), (_, row) in zip(recorder.updates, df.iterrows()):
         assert round(float(task[0]), 12) in sampled
         assert ret == pytest.approx(row["return"])
-        assert np.isclose(1.0 + 8.0 * task[0], row["level"])
+        assert np.isclose(1.0 + 8.0 * task[0], row["task_level"])
         assert success == (ret > 40.0)
     # samples = finished episodes + the ones still pending in each sub-env
     assert len(recorder.samples) == len(df) + sum(p is not None for p in body.controller.pending)

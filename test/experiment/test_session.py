@@ -143,3 +143,11 @@ def test_trial_runs_sessions_in_parallel_workers_with_distinct_seeds(tmp_path):
     trial = pd.read_csv(run_dir / "info" / "t_t0_trial_df.csv")
     assert sorted(trial["session"]) == [0, 1]
     assert (run_dir / "graph" / "t_t0_a0_e0_b0_trial_graph.png").stat().st_size > 1000
+
+
+def test_task_dim_named_like_a_metric_does_not_overwrite_it(tmp_path):
+    paths = run_once(tmp_path, make_raw(), "run")  # ParamPendulum's task has a dim named "length"
+    df = pd.read_csv(paths.table(0, 0, "a0_e0_b0", "session_df"))
+    assert (df["length"] == 50).all() and df["task_length"].between(0.5, 1.5).all()
+    curriculum = pd.read_csv(paths.table(0, 0, "a0_e0_b0", "curriculum_df"))
+    assert list(curriculum.columns) == ["frame", "sample", "task_mass", "task_length"]
