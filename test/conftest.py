@@ -38,6 +38,17 @@ def make_raw(**overrides) -> dict:
     return raw
 
 
+def write_spec(tmp_path: Path, raw: dict) -> Path:
+    """Write one spec dict as a spec file of its own."""
+    import json
+
+    raw = dict(raw)
+    name = raw.pop("name")
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({name: raw}))
+    return path
+
+
 @pytest.fixture
 def raw_spec():
     return make_raw

@@ -12,7 +12,7 @@ import imageio.v2 as imageio
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, make_raw
+from conftest import ROOT, make_raw, write_spec
 
 from slm_acl.agent.checks import DevCheckError
 from slm_acl.curriculum.controller import NonFiniteError
@@ -45,13 +45,6 @@ def test_same_spec_and_seed_give_identical_tables(tmp_path):
     assert not pd.read_csv(other.table(0, 0, "a0_e0_b0", "session_df")).equals(
         pd.read_csv(a.table(0, 0, "a0_e0_b0", "session_df")))
 
-
-def write_spec(tmp_path, raw):
-    path = tmp_path / "spec.json"
-    raw = dict(raw)
-    name = raw.pop("name")
-    path.write_text(json.dumps({name: raw}))
-    return path
 
 
 def test_kill_9_then_resume_has_no_duplicated_or_missing_rows(tmp_path):

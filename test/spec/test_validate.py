@@ -1,12 +1,11 @@
 """Every class of spec error names the bad key path and what is allowed."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, make_raw
+from conftest import ROOT, make_raw, write_spec
 
 from slm_acl.spec import SpecError, load, validate
 
@@ -115,13 +114,6 @@ def test_net_given_to_algorithm_without_nets():
     raw = make_raw(agent=[{"algorithm": {"name": "Random"}, "net": {"type": "MLPNet"}}])
     assert "takes no net" in error_of(raw)
 
-
-def write_spec(tmp_path, raw):
-    path = tmp_path / "spec.json"
-    raw = dict(raw)
-    name = raw.pop("name")
-    path.write_text(json.dumps({name: raw}))
-    return path
 
 
 def test_placeholders_filled_typed_and_unfilled_is_error(tmp_path):
