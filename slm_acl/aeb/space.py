@@ -40,12 +40,18 @@ def check_task_space(task_space: TaskSpace, task_params: dict | None, env_name: 
                             f"range [{low}, {high}]")
 
 
+def env_maker(run: RunSpec, plan: BodyPlan, render_mode: str | None = None) -> EnvMaker:
+    """The recipe of one env copy of a body (training and evaluation envs alike)."""
+    env_spec = run.spec.env[plan.e]
+    return EnvMaker(env_spec.name, plan.embodiment, env_spec.max_t, render_mode,
+                    tuple(sorted(env_spec.kwargs.items())))
+
+
 def make_body(run: RunSpec, plan: BodyPlan, seeds: SeedTree, render_mode: str | None = None,
               vector: str | None = None, num_envs: int | None = None) -> Body:
     env_spec = run.spec.env[plan.e]
-    maker = EnvMaker(env_spec.name, plan.embodiment, env_spec.max_t, render_mode,
-                     tuple(sorted(env_spec.kwargs.items())))
-    vec = make_vec_env(maker, num_envs or env_spec.num_envs, vector or env_spec.vector)
+    vec = make_vec_env(env_maker(run, plan, render_mode), num_envs or env_spec.num_envs,
+                       vector or env_spec.vector)
     try:
         path = (f"body.bodies[{plan.index}].curriculum.task_space" if run.spec.body.product == "custom"
                 else "curriculum.task_space")

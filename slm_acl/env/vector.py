@@ -82,9 +82,6 @@ class SyncVecEnv(VecEnv):
 
 def _worker(conn, maker: EnvMaker) -> None:
     """Subprocess loop: build the env, then serve step/reset/render/close commands."""
-    from slm_acl.lib.threads import pin_threads_env_only
-
-    pin_threads_env_only()
     env = None
     try:
         env = maker()

@@ -78,8 +78,7 @@ def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | N
         video_episodes = int(sets.get("video_episodes", 3))
         for body in space.bodies:
             agent = next(a for a in space.agents if body in a.bodies)
-            evaluator = Evaluator(run, body, agent, render_mode="rgb_array")
-            evaluator.num_envs = 1
+            evaluator = Evaluator(run, body, agent, render_mode="rgb_array", num_envs=1)
             tasks = given.get(body.index, evaluator.tasks)
             if episodes is not None:
                 tasks = (tasks * math.ceil(episodes / len(tasks)))[:episodes]

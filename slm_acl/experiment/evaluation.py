@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 
 from slm_acl.aeb.body import Body
-from slm_acl.aeb.space import Agent
+from slm_acl.aeb.space import Agent, env_maker
 from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.curriculum.test_sets import TestSet, load_shipped, uniform
-from slm_acl.env.factory import EnvMaker
 from slm_acl.env.vector import SyncVecEnv
 from slm_acl.spec.validate import BodyPlan, RunSpec
 
@@ -52,7 +51,8 @@ class EvalResult:
 class Evaluator:
     """Plays a body's test set with the agent's deterministic policy on a private vector env."""
 
-    def __init__(self, run: RunSpec, body: Body, agent: Agent, render_mode: str | None = None):
+    def __init__(self, run: RunSpec, body: Body, agent: Agent, render_mode: str | None = None,
+                 num_envs: int | None = None):
         self.body, self.agent = body, agent
         self.plan = body.plan
         self.test_set = test_set_for(self.plan)
@@ -60,10 +60,8 @@ class Evaluator:
         self.tasks: list[dict[str, Any] | None] = (
             [self.test_set.env_task(i) for i in range(n_tasks)] if self.test_set is not None else [None] * n_tasks)
         self.success_return = None if self.plan.curriculum is None else self.plan.curriculum.success_return
-        env_spec = run.spec.env[self.plan.e]
-        self.maker = EnvMaker(env_spec.name, self.plan.embodiment, env_spec.max_t, render_mode,
-                              tuple(sorted(env_spec.kwargs.items())))
-        self.num_envs = min(body.num_envs, len(self.tasks))
+        self.maker = env_maker(run, self.plan, render_mode)
+        self.num_envs = min(num_envs or body.num_envs, len(self.tasks))
         self.vec: SyncVecEnv | None = None
         self.body_slot = agent.bodies.index(body)
 

@@ -66,6 +66,7 @@ class BodyBook:
         self.tables = {"session_df": self.episodes, "eval_df": self.evals, "eval_tasks_df": self.eval_tasks,
                        "metrics_df": self.metrics, "curriculum_df": self.curriculum}
         self.last_mastered = float("nan")
+        self.last_eval_frame = -1
         self.last_log_frame, self.last_log_time = 0, time.perf_counter()
 
     def flush(self) -> None:
@@ -113,7 +114,8 @@ class Session:
         for book, rows in zip(self.books, state["tables"]):
             for name, table in book.tables.items():
                 table.truncate(rows[name])
-            book.last_mastered = rows.get("last_mastered", float("nan"))
+            book.last_mastered = rows["last_mastered"]
+            book.last_eval_frame = rows["last_eval_frame"]
             book.last_log_frame = book.body.clock.frame
         for rng, s in zip(self.plot_rngs, state["plot_rngs"]):
             rng.bit_generator.state = s
@@ -151,31 +153,31 @@ class Session:
         agents, bodies = space.agents, space.bodies
         agent_metrics: list[dict[str, float]] = [{} for _ in agents]
         while not space.done:
-            for k, agent in enumerate(agents):
-                actions = agent.act()
-                transitions = [None if a is None else b.step(a) for b, a in zip(agent.bodies, actions)]
-                if self.checks is not None:
-                    self.checks[k].before()
-                metrics = agent.algorithm.update(transitions)
-                if self.checks is not None:
-                    self.checks[k].after()
+            if self.checks is not None:
+                for check in self.checks:
+                    check.before()
+            step_metrics = space.step()
+            if self.checks is not None:
+                for check in self.checks:
+                    check.after()
+            for k, metrics in enumerate(step_metrics):
                 if metrics:
-                    _check_finite_metrics(metrics, agent)
+                    _check_finite_metrics(metrics, agents[k])
                     agent_metrics[k] = metrics
             for i, body in enumerate(bodies):
                 frame = body.clock.frame
                 if frame >= next_log[i]:
                     next_log[i] = self._next(frame, meta.log_frequency)
                     self._log(books[i], agent_metrics[agents.index(books[i].agent)], bar)
-                if frame >= next_eval[i] or (body.done and books[i].evals.rows == 0 and frame > 0):
+                if frame >= next_eval[i] or (body.done and books[i].last_eval_frame != frame):
                     next_eval[i] = self._next(frame, meta.eval_frequency)
                     self._evaluate(i)
             low = min(b.clock.frame for b in bodies)
             if low >= next_ckpt and not space.done:
                 next_ckpt = self._next(low, self.checkpoint_frequency)
                 self._checkpoint(complete=False)
-        for i, body in enumerate(bodies):  # a final evaluation at the last frame
-            if books[i].evals.rows == 0 or self._last_eval_frame(i) != body.clock.frame:
+        for i, body in enumerate(bodies):  # a final evaluation at the last frame (if a kill skipped it)
+            if books[i].last_eval_frame != body.clock.frame:
                 self._evaluate(i)
         self._checkpoint(complete=True)
         if bar is not None:
@@ -184,9 +186,6 @@ class Session:
     @staticmethod
     def _next(frame: int, every: int) -> int:
         return (frame // every + 1) * every
-
-    def _last_eval_frame(self, i: int) -> int:
-        return getattr(self.books[i], "last_eval_frame", -1)
 
     def _progress_bar(self):
         if not self.progress:
@@ -249,7 +248,8 @@ class Session:
         for book in self.books:
             book.flush()
         state = {"space": self.space.state_dict(), "rng": global_rng_states(), "complete": complete,
-                 "tables": [{**{n: t.flushed for n, t in b.tables.items()}, "last_mastered": b.last_mastered}
+                 "tables": [{**{n: t.flushed for n, t in b.tables.items()}, "last_mastered": b.last_mastered,
+                             "last_eval_frame": b.last_eval_frame}
                             for b in self.books],
                  "plot_rngs": [r.bit_generator.state for r in self.plot_rngs],
                  "frames": {b.label: b.clock.frame for b in self.space.bodies}}

@@ -18,7 +18,7 @@ from slm_acl.analysis import graphs
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.session import SessionResult, resolved_raw, run_session
 from slm_acl.lib import logger as logging_lib
-from slm_acl.lib.io import write_json
+from slm_acl.lib.io import atomic_write, write_json
 from slm_acl.lib.threads import pin_threads, thread_env
 from slm_acl.spec.validate import RunSpec
 
@@ -114,8 +114,6 @@ def analyse_trial(run: RunSpec, paths: RunPaths, trial: int, sessions: list[int]
                            f"{paths.prename(trial)} {label}")
     table = pd.DataFrame(rows)
     path = paths.info(f"{paths.prename(trial)}_trial_df.csv")
-    from slm_acl.lib.io import atomic_write
-
     atomic_write(path, lambda f: table.to_csv(f, index=False))
     metrics = {}
     for column in ("return_ma", "eval_mean_return", "mastered"):

@@ -39,7 +39,3 @@ def pin_threads(num_threads: int) -> None:
     torch.set_num_threads(num_threads)
     threadpool_limits(num_threads)
 
-
-def pin_threads_env_only(num_threads: int = 1) -> None:
-    """For env worker processes that never import torch: limit BLAS threads only."""
-    os.environ.update({k: str(num_threads) for k in THREAD_ENV_VARS})
