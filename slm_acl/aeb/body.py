@@ -46,7 +46,8 @@ class Body:
 
     @property
     def interface(self) -> BodyInterface:
-        return BodyInterface(self.label, self.vec.observation_space, self.vec.action_space, self.num_envs)
+        return BodyInterface(self.label, self.vec.observation_space, self.vec.action_space, self.num_envs,
+                             self.max_frame)
 
     @property
     def done(self) -> bool:

@@ -7,6 +7,7 @@ thin views that step all bodies and let each agent act with one batched call ove
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,20 @@ def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree, path: str) -> Cur
     return CurriculumController(vec.num_envs, task_space, teacher, curriculum.success_return)
 
 
+def connect_value_estimator(body: Body, algorithm: Algorithm, slot: int) -> None:
+    """Give a teacher that needs V(s) (SPDL) the student's estimate for this body's observations."""
+    teacher = body.controller.teacher
+    if teacher is None or not type(teacher).needs_value_estimate:
+        return
+    try:
+        algorithm.value_estimate(slot, np.zeros((1, *body.vec.observation_space.shape), np.float32))
+    except NotImplementedError:
+        raise SpecError("agent.algorithm", f"teacher {type(teacher).__name__} of body {body.label} needs the "
+                        f"student's value estimate, which {type(algorithm).__name__} does not provide; "
+                        "use PPO or SAC") from None
+    teacher.context.value_estimator = functools.partial(algorithm.value_estimate, slot)
+
+
 @dataclasses.dataclass
 class Agent:
     """One algorithm acting for several bodies."""
@@ -111,6 +126,8 @@ class AEBSpace:
                     [b.interface for b in mine], seeds.child(1000 + a), net=agent_spec.net,
                     memory=agent_spec.memory, device=device)
                 agents.append(Agent(a, agent_spec.name, algorithm, mine))
+                for slot, body in enumerate(mine):
+                    connect_value_estimator(body, algorithm, slot)
         except Exception:
             for b in bodies:
                 b.close()
@@ -133,6 +150,8 @@ class AEBSpace:
             transitions: list[Transition | None] = [
                 None if action is None else body.step(action) for body, action in zip(agent.bodies, actions)]
             metrics.append(agent.algorithm.update(transitions))
+            for body in agent.bodies:
+                body.clock.opt_step = agent.algorithm.opt_steps
         return metrics
 
     def state_dict(self) -> dict[str, Any]:

@@ -74,6 +74,10 @@ def validate(raw: dict[str, Any]) -> RunSpec:
                                 "remove the key")
             if uses and not given:
                 raise SpecError(f"agent[{i}].{part}", f"algorithm {agent.algorithm.name} needs a {part}")
+        accepted = agent.algorithm.cls.memories
+        if agent.memory is not None and accepted and agent.memory.name not in accepted:
+            raise SpecError(f"agent[{i}].memory.name", f"algorithm {agent.algorithm.name} works with memory "
+                            f"{' or '.join(accepted)}, not {agent.memory.name!r}")
     if spec.curriculum is not None:
         _check_curriculum(spec.curriculum, "curriculum")
     bodies = tuple(_resolve_bodies(spec, raw))

@@ -25,6 +25,7 @@ class BodyInterface:
     observation_space: gym.spaces.Box
     action_space: gym.spaces.Space
     num_envs: int
+    max_frame: int  # the body's frame budget (learning-rate schedules anneal over it)
 
 
 @dataclasses.dataclass
@@ -49,6 +50,7 @@ class Algorithm(abc.ABC):
     Config: ClassVar[type]
     uses_net: ClassVar[bool] = True
     uses_memory: ClassVar[bool] = True
+    memories: ClassVar[tuple[str, ...]] = ()  # memory names this algorithm works with (empty: any)
 
     def __init__(self, config: Any, bodies: Sequence[BodyInterface], seeds: SeedTree,
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
@@ -58,6 +60,7 @@ class Algorithm(abc.ABC):
         self.net_choice, self.memory_choice = net, memory
         self.device = device
         self.trained_last_update = False  # set by update(); the dev-mode check reads it
+        self.opt_steps = 0  # gradient steps taken; the session copies it into the bodies' clocks
 
     @abc.abstractmethod
     def act(self, obs: Sequence[np.ndarray | None], deterministic: bool = False) -> list[np.ndarray | None]:

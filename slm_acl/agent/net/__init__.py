@@ -1,2 +1,2 @@
 """Nets. Importing this package registers every built-in net."""
-from slm_acl.agent.net import mlp  # noqa: F401
+from slm_acl.agent.net import hydra, mlp  # noqa: F401

@@ -1,0 +1,266 @@
+"""PPO (clipped objective, GAE) for one agent over all its bodies.
+
+Each body collects `time_horizon` vectorised steps into its own rollout; when every acting body's
+rollout is full, the agent trains `training_epoch` epochs over minibatches drawn from every body at
+once (one optimiser step per minibatch index, summing the bodies' losses, so a shared trunk learns
+from all of them). Episodes cut by a time limit bootstrap from the value of their real last
+observation; terminated ones do not.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from slm_acl.agent.algorithm.base import BodyInterface, Transition
+from slm_acl.agent.algorithm.losses import (gae, gaussian_entropy, gaussian_logprob, next_values,
+                                            ppo_policy_loss, ppo_value_loss)
+from slm_acl.agent.algorithm.normalizer import ObsNormalizer, RewardScaler
+from slm_acl.agent.algorithm.torch_base import TorchAlgorithm, grad_norm_clip
+from slm_acl.agent.net.base import apply_lr_schedule, make_optimizer
+from slm_acl.agent.registry import ALGORITHMS
+from slm_acl.lib.config import Choice, param
+from slm_acl.lib.seeding import SeedTree
+
+ACTOR_LAST_GAIN = 0.01  # a near-zero initial mean keeps early actions around the centre (Baselines)
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOConfig:
+    gamma: float = param(0.99, ge=0, le=1, doc="discount")
+    lam: float = param(0.95, ge=0, le=1, doc="GAE lambda")
+    clip_eps: float = param(0.2, gt=0, doc="policy ratio clip")
+    clip_vloss: float | None = param(None, gt=0, doc="value clip range around the old value (null: no clipping)")
+    val_loss_coef: float = param(0.5, ge=0, doc="value loss weight (shared nets)")
+    entropy_coef: float = param(0.0, ge=0, doc="entropy bonus weight")
+    time_horizon: int = param(2048, ge=1, doc="steps per sub-env per rollout")
+    minibatch_size: int = param(64, ge=1, doc="samples per body per minibatch")
+    training_epoch: int = param(10, ge=1, doc="passes over each rollout")
+    normalize_advantage: bool = param(True, doc="standardise advantages per minibatch")
+    normalize_obs: bool = param(False, doc="running mean/std observation normalisation")
+    normalize_reward: bool = param(False, doc="scale rewards by the running std of the discounted return")
+    obs_clip: float = param(10.0, gt=0, doc="clip of normalised observations")
+    reward_clip: float = param(10.0, gt=0, doc="clip of scaled rewards")
+    log_std_init: float = param(0.0, doc="initial log std of the Gaussian policy")
+    target_kl: float | None = param(None, gt=0, doc="stop the epochs early when approx KL exceeds this")
+
+
+@dataclasses.dataclass
+class _Acted:
+    """What the stochastic act of one step left for the update of that step."""
+
+    obs: np.ndarray
+    action: np.ndarray
+    logprob: np.ndarray
+    value: np.ndarray
+
+
+@ALGORITHMS.register("PPO")
+class PPO(TorchAlgorithm):
+    Config = PPOConfig
+    memories = ("OnPolicyBatch",)
+    metric_names = ["loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
+                    "explained_variance", "lr"]
+
+    def __init__(self, config: PPOConfig, bodies: Sequence[BodyInterface], seeds: SeedTree,
+                 net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
+        super().__init__(config, bodies, seeds, net, memory, device)
+        net_config = self.net_builder.config
+        self.shared = net_config.shared
+        if self.shared:  # one net: the action means and the value as its last output
+            self.nets["actor_critic"] = self.build_net(self.obs_dims, [a + 1 for a in self.act_dims])
+            for layer, a in zip(self.nets["actor_critic"].output_layers(), self.act_dims):
+                with torch.no_grad():
+                    layer.weight[:, :a, :] *= ACTOR_LAST_GAIN  # (copies, out, in): the action-mean rows
+        else:
+            self.nets["actor"] = self.build_net(self.obs_dims, self.act_dims, last_gain=ACTOR_LAST_GAIN)
+            self.nets["critic"] = self.build_net(self.obs_dims, [1] * len(self.bodies))
+        self.nets["log_std"] = nn.ParameterList(
+            nn.Parameter(torch.full((a,), config.log_std_init, device=self.torch_device)) for a in self.act_dims)
+        critic_optim = net_config.critic_optim or net_config.optim
+        if self.shared:
+            groups = [(self.nets.parameters(), net_config.optim)]
+            self._clip_groups = [list(self.nets.parameters())]
+        else:
+            actor_params = [*self.nets["actor"].parameters(), *self.nets["log_std"].parameters()]
+            groups = [(actor_params, net_config.optim), (self.nets["critic"].parameters(), critic_optim)]
+            self._clip_groups = [actor_params, list(self.nets["critic"].parameters())]
+        self.optimizer = make_optimizer(groups)
+        self._schedules = [g[1].schedule for g in groups]
+        self.max_grad_norm = net_config.clip_grad_val
+        self.obs_norm = [ObsNormalizer(d, config.obs_clip, config.normalize_obs) for d in self.obs_dims]
+        self.reward_scale = [RewardScaler(b.num_envs, config.gamma, config.reward_clip, config.normalize_reward)
+                             for b in self.bodies]
+        self.rollouts = [memory.build().build(config.time_horizon, b.num_envs, o, a)
+                         for b, o, a in zip(self.bodies, self.obs_dims, self.act_dims)]
+        self._acted: list[_Acted | None] = [None] * len(self.bodies)
+        self._last_next_obs: list[np.ndarray | None] = [None] * len(self.bodies)
+
+    # ---- forward passes ----------------------------------------------------------------------
+    def _policy_and_value(self, xs: list[torch.Tensor | None], need_value: bool = True):
+        """Per body: (mean, value) with mean (B, act) and value (B,), value None if not needed."""
+        if self.shared:
+            outs = self.nets["actor_critic"](xs)
+            return [None if o is None else (o[0, :, :a], o[0, :, a]) for o, a in zip(outs, self.act_dims)]
+        means = self.nets["actor"](xs)
+        values = self.nets["critic"](xs) if need_value else [None] * len(xs)
+        return [None if m is None else (m[0], None if v is None else v[0, :, 0]) for m, v in zip(means, values)]
+
+    def _values(self, body: int, obs: np.ndarray) -> np.ndarray:
+        xs: list[torch.Tensor | None] = [None] * len(self.bodies)
+        xs[body] = self.to_tensor(self.obs_norm[body](obs))
+        with torch.no_grad():
+            if self.shared:
+                out = self.nets["actor_critic"](xs)[body]
+                return out[0, :, self.act_dims[body]].cpu().numpy()
+            return self.nets["critic"](xs)[body][0, :, 0].cpu().numpy()
+
+    # ---- acting -----------------------------------------------------------------------------
+    def act(self, obs: Sequence[np.ndarray | None], deterministic: bool = False) -> list[np.ndarray | None]:
+        normed = [None if o is None else self.obs_norm[b](o, update=not deterministic) for b, o in enumerate(obs)]
+        xs = [None if o is None else self.to_tensor(o) for o in normed]
+        actions: list[np.ndarray | None] = [None] * len(obs)
+        with torch.no_grad():
+            outs = self._policy_and_value(xs, need_value=not deterministic)
+            for b, out in enumerate(outs):
+                if out is None:
+                    continue
+                mean, value = out
+                if deterministic:
+                    actions[b] = mean.cpu().numpy()
+                    continue
+                log_std = self.nets["log_std"][b]
+                noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
+                action = mean + torch.exp(log_std) * noise
+                logprob = gaussian_logprob(action, mean, log_std)
+                actions[b] = action.cpu().numpy()
+                self._acted[b] = _Acted(normed[b], actions[b], logprob.cpu().numpy(), value.cpu().numpy())
+        return actions
+
+    # ---- learning ---------------------------------------------------------------------------
+    def update(self, transitions: Sequence[Transition | None]) -> dict[str, float]:
+        self.trained_last_update = False
+        stepped = []
+        for b, tr in enumerate(transitions):
+            if tr is None:
+                continue
+            acted = self._acted[b]
+            if acted is None:
+                raise RuntimeError(f"PPO.update for body {self.bodies[b].label} without a stochastic act first")
+            self._acted[b] = None
+            done = tr.terminated | tr.truncated
+            reward = self.reward_scale[b](tr.reward, done)
+            rollout = self.rollouts[b]
+            rollout.add(acted.obs, acted.action, acted.logprob, acted.value, reward, tr.terminated, done)
+            cut = np.flatnonzero(tr.truncated & ~tr.terminated)
+            if len(cut):
+                rollout.set_bootstrap(cut, self._values(b, tr.next_obs[cut]))
+            self._last_next_obs[b] = tr.next_obs
+            self.frames[b] += len(tr.reward)
+            stepped.append(b)
+        if not stepped or not all(self.rollouts[b].full for b in stepped):
+            return {}
+        metrics = self._train(stepped)
+        for rollout in self.rollouts:
+            rollout.clear()
+        self.trained_last_update = True
+        return metrics
+
+    def _batch(self, b: int) -> dict[str, torch.Tensor]:
+        """Flatten one body's rollout into training tensors with advantages and returns."""
+        cfg, ro = self.config, self.rollouts[b]
+        last_value = self._values(b, self._last_next_obs[b])
+        nxt = next_values(ro.value, last_value, ro.done, ro.bootstrap)
+        adv, ret = gae(ro.reward, ro.value, nxt, ro.done, cfg.gamma, cfg.lam)
+        n = ro.horizon * ro.num_envs
+        arrays = {"obs": ro.obs.reshape(n, -1), "action": ro.action.reshape(n, -1), "logprob": ro.logprob.ravel(),
+                  "value": ro.value.ravel(), "advantage": adv.ravel(), "returns": ret.ravel()}
+        return {k: self.to_tensor(v) for k, v in arrays.items()}
+
+    def _train(self, bodies: list[int]) -> dict[str, float]:
+        cfg = self.config
+        apply_lr_schedule(self.optimizer, self._schedules, self.progress())
+        batches = {b: self._batch(b) for b in bodies}
+        sizes = {b: len(batches[b]["advantage"]) for b in bodies}
+        n_minibatches = max(1, max(n // cfg.minibatch_size for n in sizes.values()))
+        sums = {k: 0.0 for k in ("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")}
+        steps = 0
+        for _ in range(cfg.training_epoch):
+            splits = {b: np.array_split(self.rng.permutation(sizes[b]), n_minibatches) for b in bodies}
+            epoch_kl = []
+            for k in range(n_minibatches):
+                idx = {b: torch.from_numpy(splits[b][k]).to(self.torch_device) for b in bodies}
+                stats = self._minibatch_step({b: {key: t[idx[b]] for key, t in batches[b].items()} for b in bodies})
+                for key in sums:
+                    sums[key] += stats[key]
+                epoch_kl.append(stats["approx_kl"])
+                steps += 1
+            if cfg.target_kl is not None and float(np.mean(epoch_kl)) > cfg.target_kl:
+                break
+        self.opt_steps += steps
+        metrics = {k: float(v / steps) for k, v in sums.items()}
+        values = torch.cat([batches[b]["value"] for b in bodies])
+        returns = torch.cat([batches[b]["returns"] for b in bodies])
+        var = float(returns.var())
+        metrics["explained_variance"] = float("nan") if var == 0 else 1.0 - float((returns - values).var()) / var
+        if not np.isfinite(metrics["explained_variance"]):
+            metrics["explained_variance"] = 0.0
+        metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
+        return metrics
+
+    def _minibatch_step(self, mb: dict[int, dict[str, torch.Tensor]]) -> dict[str, float]:
+        cfg = self.config
+        xs: list[torch.Tensor | None] = [None] * len(self.bodies)
+        for b, data in mb.items():
+            xs[b] = data["obs"]
+        outs = self._policy_and_value(xs)
+        policy_loss = value_loss = entropy = clip_fraction = approx_kl = 0.0
+        for b, data in mb.items():
+            mean, value = outs[b]
+            log_std = self.nets["log_std"][b].expand_as(mean)
+            logprob = gaussian_logprob(data["action"], mean, log_std)
+            adv = data["advantage"]
+            if cfg.normalize_advantage and len(adv) > 1:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            pl, cf, kl = ppo_policy_loss(logprob, data["logprob"], adv, cfg.clip_eps)
+            policy_loss = policy_loss + pl
+            value_loss = value_loss + ppo_value_loss(value, data["value"], data["returns"], cfg.clip_vloss)
+            entropy = entropy + gaussian_entropy(self.nets["log_std"][b])
+            clip_fraction = clip_fraction + cf
+            approx_kl = approx_kl + kl
+        loss = policy_loss + cfg.val_loss_coef * value_loss - cfg.entropy_coef * entropy
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for params in self._clip_groups:
+            grad_norm_clip(params, self.max_grad_norm)
+        self.optimizer.step()
+        n = len(mb)
+        stacked = torch.stack([loss.detach(), policy_loss.detach(), value_loss.detach(), entropy.detach() / n,
+                               approx_kl / n, clip_fraction / n]).tolist()  # one host sync per minibatch
+        return dict(zip(("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction"), stacked))
+
+    # ---- teachers and checkpoints -------------------------------------------------------------
+    def value_estimate(self, body_index: int, obs: np.ndarray) -> np.ndarray:
+        """V(s) in reward units (the critic's output times the reward scale when rewards are scaled)."""
+        return self._values(body_index, np.asarray(obs, np.float32)) * self.reward_scale[body_index].scale
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer.state_dict(),
+                "obs_norm": [n.state_dict() for n in self.obs_norm],
+                "reward_scale": [r.state_dict() for r in self.reward_scale],
+                "rollouts": [r.state_dict() for r in self.rollouts],
+                "last_next_obs": list(self._last_next_obs)}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        for n, s in zip(self.obs_norm, state["obs_norm"]):
+            n.load_state_dict(s)
+        for r, s in zip(self.reward_scale, state["reward_scale"]):
+            r.load_state_dict(s)
+        for r, s in zip(self.rollouts, state["rollouts"]):
+            r.load_state_dict(s)
+        self._last_next_obs = list(state["last_next_obs"])
+

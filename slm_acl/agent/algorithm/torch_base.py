@@ -1,0 +1,99 @@
+"""Common ground of the lab's PyTorch students: device, random streams, parameters, checkpoints."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+
+from slm_acl.agent.algorithm.base import Algorithm, BodyInterface
+from slm_acl.agent.net.base import resolve_device
+from slm_acl.lib.config import Choice
+from slm_acl.lib.seeding import SeedTree, rng_state, set_rng_state
+from slm_acl.spec.errors import SpecError
+
+
+class TorchAlgorithm(Algorithm):
+    """Owns `self.nets` (an nn.ModuleDict), a torch generator for sampling and a numpy generator.
+
+    Subclasses put every trainable module in `self.nets` and list their extra state in
+    `_extra_state` / `_load_extra_state`.
+    """
+
+    def __init__(self, config: Any, bodies: Sequence[BodyInterface], seeds: SeedTree,
+                 net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
+        super().__init__(config, bodies, seeds, net, memory, device)
+        for b in self.bodies:
+            check_box_spaces(b)
+        self.net_builder = net.build()
+        self.torch_device = resolve_device(self.net_builder.config.gpu)
+        self.obs_dims = [int(np.prod(b.observation_space.shape)) for b in self.bodies]
+        self.act_dims = [int(np.prod(b.action_space.shape)) for b in self.bodies]
+        self.generator = torch.Generator(self.torch_device)
+        self.generator.manual_seed(seeds.integer("torch_sampling"))
+        self.rng = seeds.generator("numpy_sampling")
+        self.frames = [0] * len(self.bodies)
+        self.nets = nn.ModuleDict()
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def to_tensor(self, array: np.ndarray) -> torch.Tensor:
+        tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+        return tensor.to(self.torch_device, non_blocking=True) if self.torch_device.type != "cpu" else tensor
+
+    def progress(self) -> float:
+        """Fraction of the agent's frame budget used (mean over its bodies)."""
+        return float(np.mean([f / b.max_frame for f, b in zip(self.frames, self.bodies)]))
+
+    def build_net(self, in_dims: Sequence[int], out_dims: Sequence[int], copies: int = 1,
+                  last_gain: float = 1.0) -> nn.Module:
+        try:
+            module = self.net_builder.build(in_dims, out_dims, copies=copies, last_gain=last_gain)
+        except ValueError as err:
+            raise SpecError("agent.net", str(err)) from None
+        return module.to(self.torch_device)
+
+    # ---- Algorithm interface -----------------------------------------------------------------
+    def parameters(self) -> Iterable[Any]:
+        return self.nets.parameters()
+
+    def named_parameters(self) -> Iterable[tuple[str, Any]]:
+        return self.nets.named_parameters()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"nets": self.nets.state_dict(), "generator": self.generator.get_state(),
+                "rng": rng_state(self.rng), "frames": list(self.frames), "opt_steps": self.opt_steps,
+                **self._extra_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.nets.load_state_dict(state["nets"])
+        self.generator.set_state(state["generator"])
+        set_rng_state(self.rng, state["rng"])
+        self.frames = list(state["frames"])
+        self.opt_steps = int(state["opt_steps"])
+        self._load_extra_state(state)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+
+def check_box_spaces(body: BodyInterface) -> None:
+    """The lab's students act in continuous spaces: Box observations and bounded Box actions."""
+    if not isinstance(body.observation_space, gym.spaces.Box):
+        raise SpecError("agent.algorithm", f"body {body.label}: observation space {body.observation_space} "
+                        "is not a Box; the lab's students need vector observations")
+    space = body.action_space
+    if not isinstance(space, gym.spaces.Box):
+        raise SpecError("agent.algorithm", f"body {body.label}: action space {space} is not a Box; "
+                        "PPO and SAC here are for continuous actions")
+    if not (np.isfinite(space.low).all() and np.isfinite(space.high).all()):
+        raise SpecError("agent.algorithm", f"body {body.label}: action bounds must be finite, got {space}")
+
+
+def grad_norm_clip(params: list[nn.Parameter], max_norm: float | None) -> None:
+    if max_norm is not None:
+        torch.nn.utils.clip_grad_norm_(params, max_norm, foreach=True)

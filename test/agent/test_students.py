@@ -1,0 +1,129 @@
+"""PPO and SAC as components: Hydra gradients, checkpoint round trips, value estimates, schedules."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from helpers import SIZES, SyntheticSteps, build
+
+from slm_acl.agent.net.hydra import HydraMLPConfig, HydraMLPNet
+
+PPO_SMALL = {"time_horizon": 8, "minibatch_size": 4, "training_epoch": 2, "normalize_obs": True,
+             "normalize_reward": True}
+SAC_SMALL = {"batch_size": 8, "start_steps": 6, "learning_starts": 6}
+
+
+def test_hydra_trunk_gets_gradients_from_every_body_and_heads_only_from_their_own():
+    torch.manual_seed(0)
+    hydra = HydraMLPNet(HydraMLPConfig(head_layers=[16], hid_layers=[32], tail_layers=[], gpu=False)).build(
+        [8, 24], [2, 4])
+    xs = [torch.randn(5, 8), torch.randn(3, 24)]
+
+    def grads(loss):
+        hydra.zero_grad(set_to_none=True)
+        loss.backward()
+        return {n: None if p.grad is None else p.grad.clone() for n, p in hydra.named_parameters()}
+
+    g0 = grads(hydra([xs[0], None])[0].sum())
+    g1 = grads(hydra([None, xs[1]])[1].sum())
+    both = hydra(xs)
+    g01 = grads(both[0].sum() + both[1].sum())
+    trunk = [n for n in g01 if n.startswith("trunk.")]
+    assert trunk and all(g0[n] is not None and g1[n] is not None for n in trunk)
+    for n in trunk:  # one batched trunk pass over both bodies = the sum of their separate gradients
+        assert torch.allclose(g01[n], g0[n] + g1[n], atol=1e-5)
+    assert all(g0[n] is None for n in g0 if n.startswith(("heads.1.", "tails.1.")))
+    assert all(g1[n] is None for n in g1 if n.startswith(("heads.0.", "tails.0.")))
+    assert both[0].shape == (1, 5, 2) and both[1].shape == (1, 3, 4)
+
+
+@pytest.mark.parametrize("algorithm,config", [("PPO", PPO_SMALL), ("SAC", SAC_SMALL)])
+def test_one_hydra_agent_trains_trunk_heads_and_tails_of_both_bodies(algorithm, config):
+    algo = build(algorithm, config)
+    before = {n: p.detach().clone() for n, p in algo.named_parameters()}
+    steps = SyntheticSteps()
+    for t in range(12):
+        steps.step(algo, t)
+    assert algo.opt_steps > 0
+    changed = {n for n, p in algo.named_parameters() if not torch.equal(before[n], p.detach())}
+    for part in ("trunk.", "heads.0.", "heads.1.", "tails.0.", "tails.1."):
+        assert any(part in n for n in changed), f"{algorithm}: no weight of {part} changed"
+
+
+def test_mlpnet_refuses_bodies_of_different_sizes_and_names_hydra():
+    from slm_acl.spec.errors import SpecError
+
+    with pytest.raises(SpecError, match="HydraMLPNet"):
+        build("PPO", PPO_SMALL, hydra=False)
+
+
+def roundtrip(state):
+    blob = io.BytesIO()
+    torch.save(state, blob)
+    return torch.load(io.BytesIO(blob.getvalue()), weights_only=False)
+
+
+@pytest.mark.parametrize("algorithm,config", [("PPO", PPO_SMALL), ("SAC", SAC_SMALL)])
+@pytest.mark.parametrize("hydra", [False, True])
+def test_checkpoint_then_resume_gives_identical_next_actions_and_updates(algorithm, config, hydra):
+    sizes = SIZES if hydra else [(8, 2)]
+    a = build(algorithm, config, sizes=sizes, hydra=hydra, seed=0)
+    steps_a = SyntheticSteps(sizes, seed=5)
+    for t in range(13):  # mid-rollout for PPO (13 = 8 + 5), past learning_starts for SAC
+        steps_a.step(a, t)
+    b = build(algorithm, config, sizes=sizes, hydra=hydra, seed=123)  # different init and streams
+    b.load_state_dict(roundtrip(a.state_dict()))
+    steps_b = SyntheticSteps(sizes, seed=5)
+    steps_b.rng.bit_generator.state = steps_a.rng.bit_generator.state
+    steps_b.obs = [o.copy() for o in steps_a.obs]
+    for t in range(13, 30):  # through more training steps: stochastic actions stay identical
+        for x, y in zip(steps_a.step(a, t), steps_b.step(b, t)):
+            np.testing.assert_array_equal(x, y)
+    for (n, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        assert torch.equal(p, q), n
+
+
+@pytest.mark.parametrize("algorithm,config", [("PPO", PPO_SMALL), ("SAC", SAC_SMALL)])
+def test_value_estimate_is_per_body_and_finite(algorithm, config):
+    algo = build(algorithm, config)
+    steps = SyntheticSteps()
+    for t in range(10):
+        steps.step(algo, t)
+    for b, (obs_dim, _) in enumerate(SIZES):
+        v = algo.value_estimate(b, np.zeros((3, obs_dim), np.float32))
+        assert v.shape == (3,) and np.isfinite(v).all()
+
+
+def test_ppo_trains_exactly_when_the_rollout_is_full():
+    algo = build("PPO", PPO_SMALL)
+    steps = SyntheticSteps()
+    for t in range(7):
+        steps.step(algo, t)
+    assert algo.opt_steps == 0
+    steps.step(algo, 7)
+    # 8 steps x 2 envs = 16 samples per body, minibatch 4 -> 4 minibatches x 2 epochs
+    assert algo.opt_steps == 8 and algo.rollouts[0].t == 0
+
+
+def test_sac_episode_schedule_does_ceil_length_over_train_freq_updates():
+    algo = build("SAC", {**SAC_SMALL, "update_schedule": "episode", "train_freq": 3, "learning_starts": 0},
+                 sizes=[(8, 2)], hydra=False, num_envs=1)
+    steps = SyntheticSteps([(8, 2)], num_envs=1)
+    # with one sub-env, episodes end by termination at t=6 (length 7) and truncation at t=4 (length 5)
+    for t in range(5):
+        steps.step(algo, t)
+    assert algo.opt_steps == 2  # ceil(5 / 3)
+    for t in range(5, 7):
+        steps.step(algo, t)
+    assert algo.opt_steps == 2 + 1  # the episode after the cut ended at t=6 with length 2: ceil(2/3)
+
+
+def test_sac_uses_uniform_random_actions_before_start_steps():
+    algo = build("SAC", {**SAC_SMALL, "start_steps": 100}, sizes=[(8, 2)], hydra=False)
+    obs = [np.zeros((2, 8), np.float32)]
+    a1, a2 = algo.act(obs)[0], algo.act(obs)[0]
+    assert not np.array_equal(a1, a2)  # the same observation, different random actions
+    det = algo.act(obs, deterministic=True)[0]
+    np.testing.assert_array_equal(det, algo.act(obs, deterministic=True)[0])
