@@ -127,3 +127,17 @@ def test_sac_uses_uniform_random_actions_before_start_steps():
     assert not np.array_equal(a1, a2)  # the same observation, different random actions
     det = algo.act(obs, deterministic=True)[0]
     np.testing.assert_array_equal(det, algo.act(obs, deterministic=True)[0])
+
+
+def test_spec_pairs_each_algorithm_with_its_memory():
+    from conftest import make_raw
+
+    from slm_acl.spec import validate
+    from slm_acl.spec.errors import SpecError
+
+    raw = make_raw(agent=[{"algorithm": {"name": "PPO"}, "net": {"type": "MLPNet"}, "memory": {"name": "Replay"}}])
+    with pytest.raises(SpecError, match=r"agent\[0\]\.memory\.name.*OnPolicyBatch"):
+        validate(raw)
+    raw = make_raw(agent=[{"algorithm": {"name": "SAC"}, "net": {"type": "HydraMLP"}, "memory": {"name": "Replay"}}])
+    with pytest.raises(SpecError, match="HydraMLPNet"):
+        validate(raw)
