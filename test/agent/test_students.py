@@ -141,3 +141,23 @@ def test_spec_pairs_each_algorithm_with_its_memory():
     raw = make_raw(agent=[{"algorithm": {"name": "SAC"}, "net": {"type": "HydraMLP"}, "memory": {"name": "Replay"}}])
     with pytest.raises(SpecError, match="HydraMLPNet"):
         validate(raw)
+
+
+@pytest.mark.parametrize("net_kw,layout", [({"shared": True}, "shared"), ({}, "twin"),
+                                            ({"critic_optim": "separate"}, "split")])
+def test_ppo_layouts_train_and_round_trip(net_kw, layout):
+    from slm_acl.agent.net.base import OptimConfig
+
+    if net_kw.get("critic_optim") == "separate":
+        net_kw = {"critic_optim": OptimConfig(lr=1e-3)}
+    a = build("PPO", PPO_SMALL, **net_kw)
+    assert a.layout == layout
+    steps_a = SyntheticSteps()
+    for t in range(10):
+        steps_a.step(a, t)
+    assert a.opt_steps > 0
+    b = build("PPO", PPO_SMALL, seed=9, **net_kw)
+    b.load_state_dict(roundtrip(a.state_dict()))
+    obs = [np.ones((2, o), np.float32) for o, _ in SIZES]
+    for x, y in zip(a.act(obs, deterministic=True), b.act(obs, deterministic=True)):
+        np.testing.assert_array_equal(x, y)

@@ -69,25 +69,30 @@ class PPO(TorchAlgorithm):
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
         super().__init__(config, bodies, seeds, net, memory, device)
         net_config = self.net_builder.config
-        self.shared = net_config.shared
-        if self.shared:  # one net: the action means and the value as its last output
-            self.nets["actor_critic"] = self.build_net(self.obs_dims, [a + 1 for a in self.act_dims])
-            for layer, a in zip(self.nets["actor_critic"].output_layers(), self.act_dims):
-                with torch.no_grad():
-                    layer.weight[:, :a, :] *= ACTOR_LAST_GAIN  # (copies, out, in): the action-mean rows
-        else:
+        critic_optim = net_config.critic_optim or net_config.optim
+        # How actor and critic are laid out (each a forward of one call where possible):
+        # - "shared": one net, hidden layers shared, the value as one more output;
+        # - "twin": separate weights run as a 2-copy ensemble (copy 0 actor, copy 1 critic): one call;
+        # - "split": two nets, needed only when the critic has its own optimiser settings.
+        self.layout = "shared" if net_config.shared else ("twin" if critic_optim == net_config.optim else "split")
+        if self.layout == "split":
             self.nets["actor"] = self.build_net(self.obs_dims, self.act_dims, last_gain=ACTOR_LAST_GAIN)
             self.nets["critic"] = self.build_net(self.obs_dims, [1] * len(self.bodies))
+        else:
+            twin = self.layout == "twin"
+            outs = self.act_dims if twin else [a + 1 for a in self.act_dims]  # twin: value = critic's column 0
+            self.nets["actor_critic"] = self.build_net(self.obs_dims, outs, copies=2 if twin else 1)
+            for layer, a in zip(self.nets["actor_critic"].output_layers(), self.act_dims):
+                with torch.no_grad():  # weights are (copies, out, in): scale the action-mean rows
+                    layer.weight[0, :a, :] *= ACTOR_LAST_GAIN
         self.nets["log_std"] = nn.ParameterList(
             nn.Parameter(torch.full((a,), config.log_std_init, device=self.torch_device)) for a in self.act_dims)
-        critic_optim = net_config.critic_optim or net_config.optim
-        if self.shared:
-            groups = [(self.nets.parameters(), net_config.optim)]
-            self._clip_groups = [list(self.nets.parameters())]
-        else:
+        if self.layout == "split":
             actor_params = [*self.nets["actor"].parameters(), *self.nets["log_std"].parameters()]
             groups = [(actor_params, net_config.optim), (self.nets["critic"].parameters(), critic_optim)]
-            self._clip_groups = [actor_params, list(self.nets["critic"].parameters())]
+        else:
+            groups = [(self.nets.parameters(), net_config.optim)]
+        self._params = list(self.nets.parameters())  # clipped jointly, as Baselines, SB3 and CleanRL do
         self.optimizer = make_optimizer(groups)
         self._schedules = [g[1].schedule for g in groups]
         self.max_grad_norm = net_config.clip_grad_val
@@ -101,22 +106,23 @@ class PPO(TorchAlgorithm):
 
     # ---- forward passes ----------------------------------------------------------------------
     def _policy_and_value(self, xs: list[torch.Tensor | None], need_value: bool = True):
-        """Per body: (mean, value) with mean (B, act) and value (B,), value None if not needed."""
-        if self.shared:
-            outs = self.nets["actor_critic"](xs)
-            return [None if o is None else (o[0, :, :a], o[0, :, a]) for o, a in zip(outs, self.act_dims)]
-        means = self.nets["actor"](xs)
-        values = self.nets["critic"](xs) if need_value else [None] * len(xs)
-        return [None if m is None else (m[0], None if v is None else v[0, :, 0]) for m, v in zip(means, values)]
+        """Per body: (mean (B, act), value (B,)); value None when not needed (split layout only)."""
+        if self.layout == "split":
+            means = self.nets["actor"](xs)
+            values = self.nets["critic"](xs) if need_value else [None] * len(xs)
+            return [None if m is None else (m[0], None if v is None else v[0, :, 0]) for m, v in zip(means, values)]
+        outs = self.nets["actor_critic"](xs)
+        if self.layout == "twin":
+            return [None if o is None else (o[0], o[1, :, 0]) for o in outs]
+        return [None if o is None else (o[0, :, :a], o[0, :, a]) for o, a in zip(outs, self.act_dims)]
 
     def _values(self, body: int, obs: np.ndarray) -> np.ndarray:
         xs: list[torch.Tensor | None] = [None] * len(self.bodies)
         xs[body] = self.to_tensor(self.obs_norm[body](obs))
         with torch.no_grad():
-            if self.shared:
-                out = self.nets["actor_critic"](xs)[body]
-                return out[0, :, self.act_dims[body]].cpu().numpy()
-            return self.nets["critic"](xs)[body][0, :, 0].cpu().numpy()
+            if self.layout == "split":
+                return self.nets["critic"](xs)[body][0, :, 0].cpu().numpy()
+            return self._policy_and_value(xs)[body][1].cpu().numpy()
 
     # ---- acting -----------------------------------------------------------------------------
     def act(self, obs: Sequence[np.ndarray | None], deterministic: bool = False) -> list[np.ndarray | None]:
@@ -234,8 +240,7 @@ class PPO(TorchAlgorithm):
         loss = policy_loss + cfg.val_loss_coef * value_loss - cfg.entropy_coef * entropy
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        for params in self._clip_groups:
-            grad_norm_clip(params, self.max_grad_norm)
+        grad_norm_clip(self._params, self.max_grad_norm)
         self.optimizer.step()
         n = len(mb)
         stacked = torch.stack([loss.detach(), policy_loss.detach(), value_loss.detach(), entropy.detach() / n,
