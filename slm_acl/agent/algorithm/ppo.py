@@ -211,9 +211,8 @@ class PPO(TorchAlgorithm):
         values = torch.cat([batches[b]["value"] for b in bodies])
         returns = torch.cat([batches[b]["returns"] for b in bodies])
         var = float(returns.var())
-        metrics["explained_variance"] = float("nan") if var == 0 else 1.0 - float((returns - values).var()) / var
-        if not np.isfinite(metrics["explained_variance"]):
-            metrics["explained_variance"] = 0.0
+        # 0 for a constant return (no variance to explain) rather than NaN, which the NaN guard would stop on
+        metrics["explained_variance"] = 0.0 if var == 0 else 1.0 - float((returns - values).var()) / var
         metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
         return metrics
 
