@@ -68,7 +68,6 @@ class OnPolicyBatch:
     """Factory of one Rollout per body."""
 
     Config = OnPolicyBatchConfig
-    kind = "on_policy"
 
     def __init__(self, config: OnPolicyBatchConfig):
         self.config = config

@@ -90,7 +90,6 @@ class Replay:
     """Factory of one ReplayBuffer per body."""
 
     Config = ReplayConfig
-    kind = "off_policy"
 
     def __init__(self, config: ReplayConfig):
         self.config = config
