@@ -104,8 +104,9 @@ def resume(req: Request) -> TrialResult:
     if not saved_file.exists():
         raise SpecError("", f"cannot resume: {saved_file} not found (is {predir} a run of spec {req.spec_name!r}?)")
     saved = read_json(saved_file)
-    saved.pop("info", None)
-    given = _load(req).raw
+    given = copy.deepcopy(_load(req).raw)
+    for raw in (saved, given):  # info is commentary plus what the lab recorded (git sha, versions): not the run
+        raw.pop("info", None)
     differences = _diff(saved, given)
     if differences:
         raise SpecError("", f"cannot resume {predir}: the spec differs from the saved one at "

@@ -50,6 +50,7 @@ def test_same_spec_and_seed_give_identical_tables(tmp_path):
 def test_kill_9_then_resume_has_no_duplicated_or_missing_rows(tmp_path):
     raw = make_raw(env=[{"name": "slm_acl/ParamPendulum-v0", "num_envs": 2, "max_frame": 300_000, "max_t": 50}],
                    meta={"seed": 5, "log_frequency": 5000, "eval_frequency": 100_000, "checkpoint_frequency": 10_000})
+    raw["info"] = {"source": "a commented spec (the lab adds its own info keys to the saved copy)"}
     spec = write_spec(tmp_path, raw)
     data = tmp_path / "data"
     cmd = [sys.executable, str(ROOT / "run_lab.py"), str(spec), "t", "train", "--data-dir", str(data)]
