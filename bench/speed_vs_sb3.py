@@ -11,8 +11,15 @@ env steps per second of training (acting, stepping, storing and updating), timed
   actor and critic, at num_envs 1 and 4.
 
 SAC is compute-bound, so the bench also measures this core's float32 matmul rate (torch.mm on
-the update's largest layer shape) and prints the share of it that the lab's gradient step reaches:
-the matmul FLOPs the step must do (counted from the layer shapes) over its measured time.
+the update's largest layer shape, same run) and prints two shares of it, FLOPs counted from the
+layer shapes:
+- training throughput: the matmul FLOPs of one SAC update as SB3 performs it, times the updates
+  per second that training sustains (env steps/s x updates per step), over the matmul rate. This
+  is the same work unit for both sides (the issue's "SB3 = about 68 %" is this figure), so the two
+  shares compare like the speed ratio;
+- the lab's update alone: the FLOPs the lab's gradient step actually does (fewer: no critic
+  weight gradients in the actor step) over its own measured time: how close to the matmul rate
+  the lab's kernels run.
 
     .venv/bin/python bench/speed_vs_sb3.py [--threads 1] [--only sac|sac_tma|ppo] [--quick]
 """
@@ -173,22 +180,27 @@ def matmul_rate(threads: int, batch: int, hid: list[int]) -> float:
     return best / 1e9
 
 
-def sac_step_flops(batch: int, hid: list[int], obs: int = OBS, act: int = ACT) -> float:
-    """Matmul FLOPs one lab SAC gradient step must do (2 per multiply-add).
+def _macs(dims: list[int]) -> int:
+    return sum(i * o for i, o in zip(dims[:-1], dims[1:]))
+
+
+def sac_step_flops(batch: int, hid: list[int], obs: int = OBS, act: int = ACT, critic_grads_in_actor_step: bool = False
+                   ) -> float:
+    """Matmul FLOPs of one SAC gradient step (2 per multiply-add).
 
     Per sample, with A = the actor's layer MACs and Q = one Q net's:
       target: actor forward + twin target-Q forward                                  A + 2Q
       critic: twin Q forward, backward weight grads + input grads but the first layer 2Q + 2Q + 2Q'
       actor:  actor forward, twin Q forward, Q input grads (all layers), actor backward
               (weight grads + input grads but the first layer)                         A + 2Q + 2Q + A + A'
-    where Q' and A' are the layer MACs without the first layer.
+    where Q' and A' are the layer MACs without the first layer. `critic_grads_in_actor_step` adds
+    the 2Q of critic weight gradients that SB3's actor backward also forms (and then discards).
     """
-    actor = [obs, *hid, 2 * act]
-    q = [obs + act, *hid, 1]
-    macs = lambda dims: sum(i * o for i, o in zip(dims[:-1], dims[1:]))  # noqa: E731
-    a, q1 = macs(actor), macs(q)
-    a_rest, q_rest = macs(actor[1:]), macs(q[1:])
+    actor, q = [obs, *hid, 2 * act], [obs + act, *hid, 1]
+    a, q1, a_rest, q_rest = _macs(actor), _macs(q), _macs(actor[1:]), _macs(q[1:])
     per_sample = (a + 2 * q1) + (2 * q1 + 2 * q1 + 2 * q_rest) + (a + 2 * q1 + 2 * q1 + a + a_rest)
+    if critic_grads_in_actor_step:
+        per_sample += 2 * q1
     return 2.0 * per_sample * batch
 
 
@@ -217,14 +229,20 @@ def main() -> None:
             if name not in only:
                 continue
             hid = [400, 300]
+            steps = sac_steps * freq // (10 if freq > 1 else 1)
             rate = in_process(matmul_rate, t, batch, hid)
-            flops = sac_step_flops(batch, hid)
-            ours = in_process(lab_sac, t, batch, hid, freq, 1000, sac_steps * freq // (10 if freq > 1 else 1))
-            sb3 = in_process(sb3_sac, t, batch, hid, freq, 1000, sac_steps * freq // (10 if freq > 1 else 1))
-            share = flops / (ours["update_ms"] / 1e3) / (rate * 1e9)
+            ours = in_process(lab_sac, t, batch, hid, freq, 1000, steps)
+            sb3 = in_process(sb3_sac, t, batch, hid, freq, 1000, steps)
+            sb3_flops, lab_flops = sac_step_flops(batch, hid, critic_grads_in_actor_step=True), sac_step_flops(batch, hid)
+            throughput = {side: r["steps_per_s"] / freq * sb3_flops / (rate * 1e9) for side, r in
+                          (("lab", ours), ("SB3", sb3))}
+            kernel_share = lab_flops / (ours["update_ms"] / 1e3) / (rate * 1e9)
             print(f"\n## SAC batch {batch}, [400, 300], {1 / freq:g} gradient steps per env step")
-            print(f"matmul rate of this core: {rate:.1f} GFLOP/s; one gradient step = {flops / 1e9:.3f} GFLOP")
-            print(f"lab gradient step: {ours['update_ms']:.2f} ms = {100 * share:.0f} % of the matmul rate "
+            print(f"matmul rate of this core: {rate:.1f} GFLOP/s; one update as SB3 does it = {sb3_flops / 1e9:.3f} "
+                  f"GFLOP, as the lab does it = {lab_flops / 1e9:.3f} GFLOP")
+            print(f"training throughput in SB3-update FLOPs: lab {100 * throughput['lab']:.0f} %, "
+                  f"SB3 {100 * throughput['SB3']:.0f} % of the matmul rate")
+            print(f"lab gradient step alone: {ours['update_ms']:.2f} ms = {100 * kernel_share:.0f} % of the matmul rate "
                   f"(device {ours['device']})")
             rows.append((f"SAC b{batch} x{1 / freq:g}", ours["steps_per_s"], sb3["steps_per_s"]))
     if "ppo" in only:
