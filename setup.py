@@ -7,7 +7,8 @@ setup(
     description="Automatic curriculum learning lab: spec-driven AEB space, teachers, parametric Box2D worlds",
     python_requires=">=3.11",
     packages=find_packages(include=["slm_acl", "slm_acl.*"]),
-    package_data={"slm_acl.curriculum": ["test_sets/*.json"], "slm_acl.env.bodies": ["*.json"]},
+    package_data={"slm_acl.curriculum": ["test_sets/*.json"], "slm_acl.env.bodies": ["*.json", "catalog/*.json"],
+                  "slm_acl.env.terrain": ["data/*.npz"]},
     install_requires=[
         "torch==2.13.0",  # the Makefile installs this pinned CPU build first
         "numpy>=2.0",

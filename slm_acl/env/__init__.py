@@ -1,11 +1,21 @@
 """Environments: the lab's parametric worlds, their embodiments, and Gymnasium registration."""
 import gymnasium as gym
 
+from slm_acl.env.bodies import body_names
 from slm_acl.env.factory import EnvMaker, task_params_of
-from slm_acl.env.registry import LAB_ENVS, check_env_name, embodiment_names
+from slm_acl.env.registry import LAB_ENVS, LabEnv, check_env_name, embodiment_names
 
-if "slm_acl/ParamPendulum-v0" not in gym.registry:
-    gym.register(id="slm_acl/ParamPendulum-v0", entry_point="slm_acl.env.param_pendulum:ParamPendulum",
-                 max_episode_steps=200)
+# id -> (entry point, default episode cap). The worlds' cap is TeachMyAgent's training protocol's 2000
+# steps (their gym ids have none); a spec's `max_t` replaces it.
+_GYM_IDS = {
+    "slm_acl/ParamPendulum-v0": ("slm_acl.env.param_pendulum:ParamPendulum", 200),
+    "slm_acl/StumpTracks-v0": ("slm_acl.env.stump_tracks:StumpTracks", 2000),
+}
+for _id, (_entry, _steps) in _GYM_IDS.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=_entry, max_episode_steps=_steps)
+
+if "StumpTracks" not in LAB_ENVS:
+    LAB_ENVS.register("StumpTracks")(LabEnv("slm_acl/StumpTracks-v0", tuple(body_names()), "classic_bipedal"))
 
 __all__ = ["EnvMaker", "LAB_ENVS", "check_env_name", "embodiment_names", "task_params_of"]

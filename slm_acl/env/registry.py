@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import json
-from importlib import resources
+from pathlib import Path
 
 import gymnasium as gym
 
+from slm_acl.env.bodies import body_names
 from slm_acl.lib.registry import Registry, closest
 
 
@@ -27,9 +27,13 @@ LAB_ENVS: Registry = Registry("lab env")
 
 
 def embodiment_names() -> list[str]:
-    """All of TeachMyAgent's embodiments, from the body catalogue shipped with the package."""
-    data = json.loads((resources.files("slm_acl.env.bodies") / "reference.json").read_text())
-    return sorted(data["bodies"])
+    """The embodiments of the body catalogue shipped with the package (TeachMyAgent's 13 bodies)."""
+    return body_names()
+
+
+def is_body_file(name: str) -> bool:
+    """A user's own body: a path to an existing JSON file in the lab's body format."""
+    return isinstance(name, str) and name.endswith(".json") and Path(name).is_file()
 
 
 def gym_id_of(name: str) -> str:

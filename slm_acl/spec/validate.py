@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import pydash
 
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
-from slm_acl.env.registry import LAB_ENVS
+from slm_acl.env.registry import LAB_ENVS, is_body_file
 from slm_acl.spec import loader
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.model import CurriculumSpec, Spec
@@ -156,6 +156,6 @@ def _check_embodiment_fits(spec: Spec, plan: BodyPlan) -> None:
         raise SpecError(where, f"env {env_name!r} has no embodiments (embodiment {plan.embodiment!r} "
                         f"given); lab envs with embodiments: {', '.join(LAB_ENVS.names()) or '(none yet)'}")
     allowed = LAB_ENVS.get(env_name).embodiments
-    if plan.embodiment not in allowed:
+    if plan.embodiment not in allowed and not is_body_file(plan.embodiment):
         raise SpecError(where, f"env {env_name} has no embodiment {plan.embodiment!r}; "
                         f"valid: {', '.join(allowed)}")
