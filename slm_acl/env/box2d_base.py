@@ -22,6 +22,7 @@ from slm_acl.env.bodies.builder import Embodiment
 from slm_acl.env.bodies.model import BodyDef
 from slm_acl.env.physics.contacts import ContactListener
 from slm_acl.env.physics.lidar import Lidar, Segments, terrain_fixtures
+from slm_acl.env.tasks import validate_task
 from slm_acl.env.terrain import constants as C
 
 VELOCITY_ITERATIONS, POSITION_ITERATIONS = 6 * 30, 2 * 30
@@ -30,31 +31,6 @@ FALL_REWARD = -100.0
 ANGLE_OBS, ANGULAR_VELOCITY_OBS = 1.0, 2.0 / C.FPS
 VX_OBS = 0.3 * (C.VIEWPORT_W / C.SCALE) / C.FPS
 VY_OBS = 0.3 * (C.VIEWPORT_H / C.SCALE) / C.FPS
-
-
-def validate_task(task: Any, task_params: dict[str, tuple], env_name: str) -> dict[str, Any]:
-    """Check a task dict against an env's parameter ranges: the error names the bad key and the valid ones.
-
-    A scalar parameter is declared (low, high); a vector one (low, high, size).
-    """
-    if not isinstance(task, dict):
-        raise ValueError(f"{env_name}: a task must be a dict with keys among {sorted(task_params)}, got {task!r}")
-    out: dict[str, Any] = {}
-    for key, value in task.items():
-        if key not in task_params:
-            raise ValueError(f"{env_name}: unknown task parameter {key!r}; valid: {sorted(task_params)}")
-        low, high, *size = task_params[key]
-        values = np.asarray(value, dtype=float) if not isinstance(value, str) else np.array([np.nan])
-        expected = (size[0],) if size else ()
-        if values.shape != expected:
-            what = f"a list of {size[0]} numbers" if size else "a number"
-            raise ValueError(f"{env_name}: task parameter {key!r} must be {what}, got {value!r}")
-        if not np.isfinite(values).all():
-            raise ValueError(f"{env_name}: task parameter {key!r} must be finite, got {value!r}")
-        if (values < low).any() or (values > high).any():
-            raise ValueError(f"{env_name}: task parameter {key!r}={value!r} is outside [{low}, {high}]")
-        out[key] = values.tolist() if size else float(values)
-    return out
 
 
 class Box2DWorldEnv(gym.Env, abc.ABC):

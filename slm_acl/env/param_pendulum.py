@@ -29,22 +29,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils import EzPickle
 
-
-def validate_task(task: Any, task_params: dict[str, tuple[float, float]], env_name: str) -> dict[str, float]:
-    """Check a task dict against an env's parameter ranges; the error names the bad key and the valid ones."""
-    if not isinstance(task, dict):
-        raise ValueError(f"{env_name}: a task must be a dict of {sorted(task_params)}, got {task!r}")
-    out = {}
-    for key, value in task.items():
-        if key not in task_params:
-            raise ValueError(f"{env_name}: unknown task parameter {key!r}; valid: {sorted(task_params)}")
-        low, high = task_params[key]
-        if not isinstance(value, (int, float, np.floating, np.integer)) or not np.isfinite(value):
-            raise ValueError(f"{env_name}: task parameter {key!r} must be a finite number, got {value!r}")
-        if not low <= value <= high:
-            raise ValueError(f"{env_name}: task parameter {key!r}={value} is outside [{low}, {high}]")
-        out[key] = float(value)
-    return out
+from slm_acl.env.tasks import validate_task
 
 
 class ParamPendulum(gym.Env, EzPickle):

@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from slm_acl.env.box2d_base import Box2DWorldEnv, validate_task
+from slm_acl.env.box2d_base import Box2DWorldEnv
+from slm_acl.env.tasks import validate_task
 from slm_acl.env.terrain import constants as C
 from slm_acl.env.terrain.box2d_build import build_stump_tracks
 from slm_acl.env.terrain.stump_tracks import StumpTracksTask, generate_stump_tracks
