@@ -10,12 +10,14 @@ from slm_acl.env.registry import LAB_ENVS, LabEnv, check_env_name, embodiment_na
 _GYM_IDS = {
     "slm_acl/ParamPendulum-v0": ("slm_acl.env.param_pendulum:ParamPendulum", 200),
     "slm_acl/StumpTracks-v0": ("slm_acl.env.stump_tracks:StumpTracks", 2000),
+    "slm_acl/Parkour-v0": ("slm_acl.env.parkour:Parkour", 2000),
 }
 for _id, (_entry, _steps) in _GYM_IDS.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, max_episode_steps=_steps)
 
-if "StumpTracks" not in LAB_ENVS:
-    LAB_ENVS.register("StumpTracks")(LabEnv("slm_acl/StumpTracks-v0", tuple(body_names()), "classic_bipedal"))
+for _name in ("StumpTracks", "Parkour"):
+    if _name not in LAB_ENVS:
+        LAB_ENVS.register(_name)(LabEnv(f"slm_acl/{_name}-v0", tuple(body_names()), "classic_bipedal"))
 
 __all__ = ["EnvMaker", "LAB_ENVS", "check_env_name", "embodiment_names", "task_params_of"]

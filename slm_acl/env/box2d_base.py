@@ -80,7 +80,7 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
         self._destroy()
         self.listener.reset()
         self.terrain = self._build_terrain(self.np_random)
-        self.lidar.set_static(Segments.from_fixtures(terrain_fixtures(self.terrain.bodies)))
+        self.lidar.set_static(Segments.from_fixtures(terrain_fixtures(self._static_terrain_bodies())))
         spawn_force = float(self.np_random.uniform(-C.INITIAL_RANDOM, C.INITIAL_RANDOM))
         x = C.TERRAIN_STEP * C.TERRAIN_STARTPAD / 2
         y = C.TERRAIN_HEIGHT + self.body_def.spawn_height(self.env_key)
@@ -148,6 +148,10 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
     def _build_terrain(self, rng: np.random.Generator):
         """Generate this episode's terrain from `self.task` and build it; returns an object with
         `bodies` (the static bodies) and `destroy()`."""
+
+    def _static_terrain_bodies(self) -> list:
+        """The terrain bodies that never move (the lidar keeps their edges for the whole episode)."""
+        return self.terrain.bodies
 
     def _after_spawn(self) -> np.ndarray:
         """Steps played at reset; returns the first observation (one step with a zero action)."""
