@@ -1,7 +1,7 @@
 """What Stump Tracks and Parkour share: the Box2D world, the agent, lidars, observation and reward.
 
 A subclass supplies the terrain (`_build_terrain`), the task parameters and the env-specific parts
-of a step (`_before_world_step`, `_after_world_step`, `_extra_head_entries`, `_lidar_entries`).
+of a step (`_before_world_step`, `_after_world_step`, `_extra_head_entries`, `_moving_terrain`).
 The rules are TeachMyAgent's (ENV_FACTS.md sections 2-8): one world step per env step with
 180 velocity and 60 position iterations, BipedalWalker's reward (130 per SCALE metres of head
 progress, minus 5 |head angle| unless the body opts out, minus a torque cost; -100 and the end on

@@ -25,6 +25,7 @@ Task parameters:
 """
 from __future__ import annotations
 
+import Box2D
 import numpy as np
 
 from slm_acl.env.bodies.model import BodyDef
@@ -62,6 +63,7 @@ class Parkour(Box2DWorldEnv):
         self.cppn = TerrainCPPN()
         self.water = WaterDynamics(density=C.WATER_DENSITY, max_push=water_clip)
         self.grasping: Grasping | None = None
+        self._moving: list = []
         self.n_motors = len(self.body_def.motors)
         self.under_water_steps = self.outside_water_steps = 0
         self.dead = False
@@ -77,17 +79,17 @@ class Parkour(Box2DWorldEnv):
         task = ParkourTask(**self.task)
         self.layout = generate_parkour(rng, self.cppn, task, movable_creepers=self.movable_creepers)
         terrain = build_parkour(self.world, self.layout)
+        self._moving = [b for b in terrain.creepers if b.type != Box2D.b2_staticBody]  # movable creeper pieces
         self.water.reset(self.layout.water_y)
         self.under_water_steps = self.outside_water_steps = 0
         self.dead = False
         return terrain
 
     def _static_terrain_bodies(self) -> list:
-        return [b for b in self.terrain.bodies if b.type == 0]  # b2_staticBody; movable creepers move
+        return [b for b in self.terrain.bodies if b.type == Box2D.b2_staticBody]
 
     def _moving_terrain(self) -> Segments | None:
-        moving = [b for b in self.terrain.creepers if b.type != 0]
-        return Segments.from_fixtures(terrain_fixtures(moving)) if moving else None
+        return Segments.from_fixtures(terrain_fixtures(self._moving)) if self._moving else None
 
     def _after_spawn(self) -> np.ndarray:
         """Climbers start hanging from the start-pad ceiling: sensors moved up to it, the body lifted by
