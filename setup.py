@@ -20,6 +20,7 @@ setup(
         "pandas>=2.0",
         "pydash>=7",
         "matplotlib>=3.8",
+        "pillow>=10",  # the Box2D worlds' render() (slm_acl/env/render.py)
         "imageio>=2.31",
         "imageio-ffmpeg>=0.4",
         "tqdm>=4.66",

@@ -11,6 +11,8 @@ exceeds 230.
 from __future__ import annotations
 
 import abc
+import os
+import sys
 from typing import Any
 
 import Box2D
@@ -21,7 +23,7 @@ from slm_acl.env.bodies import load_body
 from slm_acl.env.bodies.builder import Embodiment
 from slm_acl.env.bodies.model import BodyDef
 from slm_acl.env.physics.contacts import ContactListener
-from slm_acl.env.physics.lidar import Lidar, Segments, terrain_fixtures
+from slm_acl.env.physics.lidar import Lidar, Segments
 from slm_acl.env.tasks import validate_task
 from slm_acl.env.terrain import constants as C
 
@@ -33,10 +35,15 @@ VX_OBS = 0.3 * (C.VIEWPORT_W / C.SCALE) / C.FPS
 VY_OBS = 0.3 * (C.VIEWPORT_H / C.SCALE) / C.FPS
 
 
+def has_display() -> bool:
+    """Whether a window could open here (macOS, Windows, or an X11 / Wayland display)."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 class Box2DWorldEnv(gym.Env, abc.ABC):
     """A parametric Box2D world with one embodiment."""
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": C.FPS}
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": C.FPS}
     env_key: str  # "stump_tracks" or "parkour": selects per-env body facts (spawn height)
     task_params: dict[str, tuple]
     default_task: dict[str, Any]
@@ -46,6 +53,12 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
     end_x: float  # the episode ends when the head passes this x
 
     def __init__(self, body: str | BodyDef = "classic_bipedal", render_mode: str | None = None):
+        if render_mode == "human":
+            from slm_acl.env.render import check_display  # lazy: Pillow and matplotlib only when rendering
+
+            check_display()
+        elif not has_display():  # "human" is offered where a window can open (env checkers try every mode)
+            self.metadata = {**self.metadata, "render_modes": ["rgb_array"]}
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; valid: {self.metadata['render_modes']}")
         self.render_mode = render_mode
@@ -65,7 +78,8 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
         self._torque_cost = self.body_def.torque_penalty * 80.0
         self._head_angle_weight = 0.0 if self.body_def.remove_reward_on_head_angle else 5.0
         self._obs = np.zeros(n_obs, np.float32)
-        self._renderer = None
+        self._renderer = None  # a WorldRenderer, made by the first render() call
+        self._window = None  # "human" mode's matplotlib window
 
     # ---- the task ---------------------------------------------------------------------------
     def set_task(self, task: dict[str, Any]) -> None:
@@ -80,7 +94,7 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
         self._destroy()
         self.listener.reset()
         self.terrain = self._build_terrain(self.np_random)
-        self.lidar.set_static(Segments.from_fixtures(terrain_fixtures(self._static_terrain_bodies())))
+        self.lidar.set_static(self.terrain.static_segments)
         spawn_force = float(self.np_random.uniform(-C.INITIAL_RANDOM, C.INITIAL_RANDOM))
         x = C.TERRAIN_STEP * C.TERRAIN_STARTPAD / 2
         y = C.TERRAIN_HEIGHT + self.body_def.spawn_height(self.env_key)
@@ -88,6 +102,8 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
         self.prev_shaping = None
         obs = self._after_spawn()
         self.episodic_return = 0.0
+        if self.render_mode == "human":
+            self.render()
         return obs, {"task": dict(self.task)}
 
     def step(self, action):
@@ -97,13 +113,49 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
         obs, reward, terminated = self._advance(action)
         self.episodic_return += reward
         info = {"success": self.episodic_return > SUCCESS_RETURN}
+        if self.render_mode == "human":
+            self.render()
         return obs, reward, terminated, False, info
+
+    def render(self) -> np.ndarray | None:
+        """The world as a (RENDERING_VIEWER_H, RENDERING_VIEWER_W, 3) uint8 array for render_mode="rgb_array";
+        in "human" mode the frame goes to a window (step and reset call this themselves, as Gymnasium's
+        envs do) and None is returned. Nothing is drawn or kept per step unless this is called."""
+        if self.render_mode is None:
+            example = (f'gym.make("{self.spec.id}", render_mode="rgb_array")' if self.spec is not None
+                       else f'{type(self).__name__}(..., render_mode="rgb_array")')
+            gym.logger.warn(f"render() was called without a render_mode: build the env with one, e.g. {example}")
+            return None
+        if self.agent is None:
+            raise gym.error.ResetNeeded("call reset() before render()")
+        if self._renderer is None:
+            from slm_acl.env.render import WorldRenderer
+
+            self._renderer = WorldRenderer()
+        frame = self._renderer.render(self)
+        if self.render_mode == "human":
+            if self._window is None:
+                from slm_acl.env.render import HumanWindow
+
+                self._window = HumanWindow(self.metadata["render_fps"], type(self).__name__)
+            self._window.show(frame)
+            return None
+        return frame
+
+    def lidar_fractions(self) -> np.ndarray:
+        """The lidar fractions of the last observation (0..1 of the ray length to the closest hit, 1 for none);
+        what the renderer draws, read without casting again."""
+        n = self.head_entries + self.agent.state_size
+        return self._obs[n:n + C.NB_LIDAR].copy()
 
     def close(self) -> None:
         self._destroy()
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+        if self._window is not None:
+            self._window.close()
+            self._window = None
 
     # ---- one step -------------------------------------------------------------------------------
     def _advance(self, action: np.ndarray) -> tuple[np.ndarray, float, bool]:
@@ -122,7 +174,7 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
         self._extra_head_entries(obs)
         n = self.head_entries + self.agent.state_size
         obs[self.head_entries:n] = self.agent.state()
-        fractions, codes = self.lidar.cast(pos, self._moving_terrain())
+        fractions, codes = self.lidar.cast(pos, self._moving_terrain(x))
         obs[n:n + 10] = fractions
         if self.lidar_entries > 10:
             obs[n + 10:n + 20] = codes
@@ -149,10 +201,6 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
         """Generate this episode's terrain from `self.task` and build it; returns an object with
         `bodies` (the static bodies) and `destroy()`."""
 
-    def _static_terrain_bodies(self) -> list:
-        """The terrain bodies that never move (the lidar keeps their edges for the whole episode)."""
-        return self.terrain.bodies
-
     def _after_spawn(self) -> np.ndarray:
         """Steps played at reset; returns the first observation (one step with a zero action)."""
         return self._advance(np.zeros(self.action_space.shape, np.float32))[0]
@@ -166,7 +214,8 @@ class Box2DWorldEnv(gym.Env, abc.ABC):
     def _extra_head_entries(self, obs: np.ndarray) -> None:
         pass
 
-    def _moving_terrain(self) -> Segments | None:
+    def _moving_terrain(self, x: float) -> Segments | None:
+        """Edges of moving terrain the lidar may see from head position x this step."""
         return None
 
     def _destroy(self) -> None:

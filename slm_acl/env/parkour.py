@@ -25,13 +25,12 @@ Task parameters:
 """
 from __future__ import annotations
 
-import Box2D
 import numpy as np
 
 from slm_acl.env.bodies.model import BodyDef
 from slm_acl.env.box2d_base import Box2DWorldEnv
 from slm_acl.env.physics.climbing import Grasping
-from slm_acl.env.physics.lidar import Segments, terrain_fixtures
+from slm_acl.env.physics.lidar import Segments
 from slm_acl.env.physics.water import WaterDynamics
 from slm_acl.env.terrain import constants as C
 from slm_acl.env.terrain.box2d_build import build_parkour
@@ -63,7 +62,6 @@ class Parkour(Box2DWorldEnv):
         self.cppn = TerrainCPPN()
         self.water = WaterDynamics(density=C.WATER_DENSITY, max_push=water_clip)
         self.grasping: Grasping | None = None
-        self._moving: list = []
         self.n_motors = len(self.body_def.motors)
         self.under_water_steps = self.outside_water_steps = 0
         self.dead = False
@@ -79,17 +77,14 @@ class Parkour(Box2DWorldEnv):
         task = ParkourTask(**self.task)
         self.layout = generate_parkour(rng, self.cppn, task, movable_creepers=self.movable_creepers)
         terrain = build_parkour(self.world, self.layout)
-        self._moving = [b for b in terrain.creepers if b.type != Box2D.b2_staticBody]  # movable creeper pieces
         self.water.reset(self.layout.water_y)
         self.under_water_steps = self.outside_water_steps = 0
         self.dead = False
         return terrain
 
-    def _static_terrain_bodies(self) -> list:
-        return [b for b in self.terrain.bodies if b.type == Box2D.b2_staticBody]
-
-    def _moving_terrain(self) -> Segments | None:
-        return Segments.from_fixtures(terrain_fixtures(self._moving)) if self._moving else None
+    def _moving_terrain(self, x: float) -> Segments | None:
+        moving = self.terrain.moving
+        return None if moving is None else moving.near(x, C.LIDAR_RANGE)
 
     def _after_spawn(self) -> np.ndarray:
         """Climbers start hanging from the start-pad ceiling: sensors moved up to it, the body lifted by

@@ -92,3 +92,67 @@ def test_fans_have_ten_rays_at_the_documented_angles():
     assert down.rays[9] == pytest.approx([math.sin(1.35), -math.cos(1.35)])
     with pytest.raises(ValueError, match="valid: \\['down', 'full', 'up'\\]"):
         Lidar("sideways", 1.0)
+
+
+def assert_same_edges(got: Segments, want: Segments) -> None:
+    """Same edges in any order, to Box2D's float32 precision."""
+    def table(segments):
+        rows = np.concatenate([segments.a, segments.b, segments.normal, segments.code[:, None]], axis=1)
+        return rows[np.lexsort(np.round(rows, 3).T[::-1])]
+
+    assert len(got) == len(want)
+    np.testing.assert_allclose(table(got), table(want), atol=1e-5)
+
+
+STATIC_CASES = [
+    ("slm_acl/StumpTracks-v0", {"stump_height": 1.5, "obstacle_spacing": 2.0, "roughness": 2.0}, {}),
+    ("slm_acl/StumpTracks-v0", {"poly_shape": [1.0, 3.0] * 6, "obstacle_spacing": 3.0}, {}),
+    ("slm_acl/StumpTracks-v0", {"stump_seq": [1.0, 2.0, 0.5, 2.5, 1.5] * 2, "obstacle_spacing": 3.0}, {}),
+    ("slm_acl/Parkour-v0", {"input_vector": [0.2, -0.5, 0.7], "water_level": 0.4, "creepers_width": 0.4,
+                            "creepers_height": 2.5, "creepers_spacing": 2.0}, {}),
+    ("slm_acl/Parkour-v0", {"input_vector": [0.2, -0.5, 0.7], "water_level": 0.4, "creepers_width": 0.4,
+                            "creepers_height": 2.5, "creepers_spacing": 2.0}, {"movable_creepers": True}),
+]
+
+
+@pytest.mark.parametrize("env_id, task, kwargs", STATIC_CASES)
+def test_segments_made_while_building_equal_the_fixtures_box2d_holds(env_id, task, kwargs):
+    import gymnasium as gym
+
+    import slm_acl.env  # noqa: F401
+
+    env = gym.make(env_id, body="classic_bipedal", **kwargs).unwrapped
+    env.reset(seed=3, options={"task": task})
+    static = [b for b in env.terrain.bodies if b.type == Box2D.b2_staticBody]
+    assert_same_edges(env.terrain.static_segments, Segments.from_fixtures(terrain_fixtures(static)))
+    moving = env.terrain.moving
+    if kwargs.get("movable_creepers"):
+        assert moving is not None and len(moving) > 10
+        everywhere = moving.near(0.0, 1e6)
+        assert_same_edges(everywhere, Segments.from_fixtures(terrain_fixtures(moving.bodies)))
+    else:
+        assert moving is None
+
+
+def test_culled_moving_creepers_give_the_casts_all_pieces_give():
+    """The lidar only looks at movable creeper pieces near the head; swinging pieces must not be missed."""
+    import gymnasium as gym
+
+    import slm_acl.env  # noqa: F401
+
+    task = {"input_vector": [0.0, 0.8, 0.0], "water_level": 0.0, "creepers_width": 0.3, "creepers_height": 4.0,
+            "creepers_spacing": 0.5}
+    env = gym.make("slm_acl/Parkour-v0", body="climbing_profile_chimpanzee", movable_creepers=True).unwrapped
+    env.reset(seed=0, options={"task": task})
+    reference = Lidar(env.lidar_fan if hasattr(env, "lidar_fan") else env._lidar_fan(), env.lidar.length)
+    reference.set_static(env.terrain.static_segments)
+    rng = np.random.default_rng(0)
+    seen = 0
+    for _ in range(300):
+        env.step(rng.uniform(-1, 1, env.action_space.shape).astype(np.float32))
+        head = env.agent.head.position
+        culled = env.lidar.cast(head, env.terrain.moving.near(head[0], env.lidar.length))[0].copy()
+        full = reference.cast(head, Segments.from_fixtures(terrain_fixtures(env.terrain.moving.bodies)))[0]
+        np.testing.assert_allclose(culled, full, atol=1e-6)  # float64 vs Box2D float32 transforms
+        seen += int((reference.codes == 1).any())
+    assert seen > 0  # the creepers were in sight

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from slm_acl.env.physics.userdata import Kind, UserData
-from slm_acl.env.physics.water import WaterDynamics, clip_below
+from slm_acl.env.physics.water import WaterDynamics
 
 WATER_Y = 2.0
 
@@ -130,12 +130,44 @@ def test_vectorised_water_equals_per_edge_forces(seed):
     np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)
 
 
-def test_clip_keeps_the_submerged_part_counter_clockwise():
-    square = np.array([(0, 0), (2, 0), (2, 2), (0, 2)], float)
-    below = clip_below(square, 0.5)
-    assert below.tolist() == [[0, 0], [2, 0], [2, 0.5], [0, 0.5]]
-    assert clip_below(square, -1).shape == (0, 2)
-    assert clip_below(square, 5).tolist() == square.tolist()
+def three_fixture_world(seed: int, depth: float):
+    """One body with three polygons (a triangle, a box, an octagon) at `depth` around the surface:
+    some fixtures fully under, some crossing, some above (clipped to nothing), joined to a hull by a motor."""
+    rng = np.random.default_rng(seed)
+    world = Box2D.b2World(gravity=(0, -10))
+    hull = world.CreateDynamicBody(position=(3.0, WATER_Y + 1.5), userData=UserData(Kind.BODY_OBJECT))
+    hull.CreatePolygonFixture(box=(0.5, 0.2), density=1.0)
+    part = world.CreateDynamicBody(position=(3.0, WATER_Y + depth), angle=rng.uniform(-np.pi, np.pi),
+                                   userData=UserData(Kind.BODY_OBJECT))
+    part.CreatePolygonFixture(vertices=[(-0.6, -0.2), (0.0, -0.9), (0.3, 0.1)], density=1.0)
+    part.CreatePolygonFixture(box=(0.2, 0.6, (0.5, 0.4), 0.3), density=2.0)
+    octagon = [(0.35 * np.cos(a) - 0.4, 0.35 * np.sin(a) + 0.7) for a in np.arange(8) * np.pi / 4]
+    part.CreatePolygonFixture(vertices=octagon, density=0.5)
+    joint = world.CreateRevoluteJoint(bodyA=hull, bodyB=part, anchor=(3.0, WATER_Y + depth + 0.3), enableLimit=True,
+                                      lowerAngle=-2.0, upperAngle=2.0, enableMotor=True, maxMotorTorque=50,
+                                      motorSpeed=-3.0)
+    world.Step(1 / 50, 180, 60)
+    part.linearVelocity = tuple(rng.normal(0, 2, 2))
+    part.angularVelocity = float(rng.normal(0, 3))
+    return world, hull, part, joint
+
+
+@pytest.mark.parametrize("depth", [-1.5, -0.4, 0.0, 0.5, 1.5])
+@pytest.mark.parametrize("seed", range(3))
+def test_vectorised_water_equals_per_edge_forces_on_a_many_polygon_body(seed, depth):
+    results = []
+    for vectorised in (True, False):
+        world, hull, part, joint = three_fixture_world(seed, depth)
+        if vectorised:
+            water = WaterDynamics()
+            water.reset(WATER_Y)
+            water.apply(list(part.fixtures))
+        else:
+            water_poly = [(0.0, -100.0), (100.0, -100.0), (100.0, WATER_Y), (0.0, WATER_Y)]
+            literal_water_forces(part, water_poly, [joint])
+        world.Step(1 / 50, 180, 60)
+        results.append([(*b.linearVelocity, b.angularVelocity) for b in (hull, part)])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)
 
 
 def test_a_light_box_floats_up_and_a_heavy_one_sinks():

@@ -76,6 +76,76 @@ class Segments:
         return len(self.code)
 
 
+def edge_segments(x: np.ndarray, y: np.ndarray, code: int = 0) -> Segments:
+    """The two-sided edges between consecutive points of a polyline (ground, ceiling), rounded to
+    float32 as Box2D stores them."""
+    points = np.stack([x, y], axis=1).astype(np.float32).astype(float)
+    a, b = points[:-1], points[1:]
+    return Segments(a, b, np.zeros_like(a), np.full(len(a), code, np.int8))
+
+
+def polygon_segments(polygons: Sequence[np.ndarray], code: int = 0) -> Segments:
+    """The one-sided edges of counter-clockwise polygons (as Box2D stores them), outward normals."""
+    if not len(polygons):
+        return Segments.empty()
+    a = np.concatenate([np.asarray(p, float) for p in polygons])
+    b = np.concatenate([np.roll(np.asarray(p, float), -1, axis=0) for p in polygons])
+    e = b - a
+    return Segments(a, b, np.stack([e[:, 1], -e[:, 0]], axis=1), np.full(len(a), code, np.int8))
+
+
+def concatenate(parts: Sequence[Segments]) -> Segments:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return Segments.empty()
+    return Segments(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("a", "b", "normal", "code")))
+
+
+class MovingPolygons:
+    """Terrain polygons on dynamic bodies (Parkour's movable creeper pieces), one polygon per body.
+
+    Their local vertices are read once. A piece can only move so far from where it was built:
+    `swing[i]` bounds how far any point of piece i can get from its rest position (a hanging chain's
+    depth below its ceiling anchor). A cast then reads the transforms of the pieces whose rest span,
+    widened by their swing, comes within the lidar's reach, and builds their edges in arrays, instead
+    of walking every piece's fixtures through pybox2d at every step.
+    """
+
+    def __init__(self, bodies: Sequence[Box2D.b2Body], code: int, swing: Sequence[float]):
+        self.bodies = list(bodies)
+        self.code = code
+        local = [np.array(body.fixtures[0].shape.vertices, float) for body in self.bodies]
+        if len({len(v) for v in local}) > 1:
+            raise ValueError("MovingPolygons needs polygons with the same number of vertices")
+        self.local = np.stack(local) if local else np.zeros((0, 4, 2))  # (P, V, 2)
+        rest = np.array([(*body.position, body.angle) for body in self.bodies]).reshape(-1, 3)
+        rest_x = self._world(rest, self.local)[..., 0] if local else np.zeros((0, 4))
+        swing = np.asarray(swing, float)
+        self._lo, self._hi = rest_x.min(axis=1) - swing, rest_x.max(axis=1) + swing
+
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    @staticmethod
+    def _world(pose: np.ndarray, local: np.ndarray) -> np.ndarray:
+        c, s = np.cos(pose[:, 2])[:, None], np.sin(pose[:, 2])[:, None]
+        return np.stack([c * local[..., 0] - s * local[..., 1] + pose[:, 0:1],
+                         s * local[..., 0] + c * local[..., 1] + pose[:, 1:2]], axis=-1)
+
+    def near(self, x: float, radius: float) -> Segments:
+        """Edges, in world coordinates, of every piece that may come within `radius` of x."""
+        close = np.flatnonzero((self._hi >= x - radius) & (self._lo <= x + radius))
+        if not len(close):
+            return Segments.empty()
+        bodies = self.bodies
+        pose = np.array([(*bodies[i].position, bodies[i].angle) for i in close.tolist()])
+        world = self._world(pose, self.local[close])
+        a = world.reshape(-1, 2)
+        b = np.roll(world, -1, axis=1).reshape(-1, 2)
+        e = b - a
+        return Segments(a, b, np.stack([e[:, 1], -e[:, 0]], axis=1), np.full(len(a), self.code, np.int8))
+
+
 def terrain_fixtures(bodies: Iterable[Box2D.b2Body]) -> list[Box2D.b2Fixture]:
     """The fixtures a lidar sees: every fixture of a body whose user data is a terrain kind."""
     return [f for body in bodies if body.userData is not None and body.userData.kind in SEEN_KINDS

@@ -35,6 +35,8 @@ import dataclasses
 
 from Box2D import b2
 
+from slm_acl.env.physics.lidar import (SURFACE_CODE, MovingPolygons, Segments, concatenate, edge_segments,
+                                       polygon_segments)
 from slm_acl.env.physics.userdata import Kind, UserData
 from slm_acl.env.terrain.constants import (CEILING_COLOR, CREEPER_COLOR, FRICTION, GROUND_COLORS,
                                            MOVABLE_CREEPER_OUTLINE_COLOR, STUMP_COLORS, WATER_COLOR,
@@ -45,6 +47,7 @@ from slm_acl.env.terrain.stump_tracks import StumpTracksLayout
 CATEGORY_BITS = 0x1  # terrain, obstacles, creepers and water
 MASK_BITS = 0xFFFF
 CREEPER_DENSITY = 5.0
+SWING_MARGIN = 0.5  # m: joints are soft; a piece may stray a little beyond its chain's reach
 _GROUND_FIXTURE_COLORS = tuple((c, c) for c in GROUND_COLORS)  # (fill, outline) for even / odd segments
 _CEILING_FIXTURE_COLORS = (CEILING_COLOR, CEILING_COLOR)
 _STATIC_CREEPER_COLORS = (CREEPER_COLOR, CREEPER_COLOR)
@@ -64,6 +67,9 @@ class TerrainBodies:
     water: Parkour only, the static water sensor body.
     joints: the movable creepers' revolute joints.
     skipped: obstacles Box2D rejected as degenerate (see the module docstring).
+    static_segments: every edge the lidar can see on the static bodies, made while building from the
+        same vertices Box2D holds (reading them back from the fixtures costs more than the build).
+    moving: the movable creeper pieces as the lidar sees them (None without movable creepers).
     """
 
     world: b2.world
@@ -74,6 +80,8 @@ class TerrainBodies:
     water: b2.body | None = None
     joints: list = dataclasses.field(default_factory=list)
     skipped: int = 0
+    static_segments: Segments = dataclasses.field(default_factory=Segments.empty)
+    moving: MovingPolygons | None = None
 
     @property
     def bodies(self) -> list:
@@ -141,6 +149,7 @@ def build_stump_tracks(world: b2.world, layout: StumpTracksLayout) -> TerrainBod
     ground = _static_body(world, UserData(Kind.TERRAIN, "grass", color1=GROUND_COLORS[0], color2=GROUND_COLORS[0]))
     _add_edges(ground, layout.x.tolist(), layout.y.tolist(), _GROUND_FIXTURE_COLORS)
     out = TerrainBodies(world, ground)
+    polygons = []
     if layout.obstacles:
         body = _static_body(world, UserData(Kind.TERRAIN, "grass", color1=STUMP_COLORS[0], color2=STUMP_COLORS[1]))
         fd = b2.fixtureDef(shape=b2.polygonShape(box=(1, 1)), friction=FRICTION, categoryBits=CATEGORY_BITS,
@@ -154,7 +163,10 @@ def build_stump_tracks(world: b2.world, layout: StumpTracksLayout) -> TerrainBod
                 continue
             fd.userData = (obstacle.color1, obstacle.color2)
             body.CreateFixture(fd)
+            polygons.append(shape.vertices)  # Box2D's hull, counter-clockwise
         out.obstacles = body
+    out.static_segments = concatenate([edge_segments(layout.x, layout.y, SURFACE_CODE.get(Kind.TERRAIN, 0)),
+                                       polygon_segments(polygons, SURFACE_CODE.get(Kind.TERRAIN, 0))])
     return out
 
 
@@ -170,6 +182,7 @@ def build_parkour(world: b2.world, layout: ParkourLayout) -> TerrainBodies:
     _add_edges(ceiling, xs, layout.ceiling.tolist(), (_CEILING_FIXTURE_COLORS,))
     out = TerrainBodies(world, ground, ceiling=ceiling)
 
+    static_creepers, pieces, swing = [], [], []
     if layout.creepers:
         fd = b2.fixtureDef(shape=b2.polygonShape(box=(1, 1)), density=CREEPER_DENSITY, isSensor=True,
                            categoryBits=CATEGORY_BITS, maskBits=MASK_BITS)
@@ -186,6 +199,7 @@ def build_parkour(world: b2.world, layout: ParkourLayout) -> TerrainBodies:
                 shape.vertices = ((x0, top), (x1, top), (x1, bottom), (x0, bottom))
                 fd.userData = _STATIC_CREEPER_COLORS
                 static_body.CreateFixture(fd)
+                static_creepers.append(shape.vertices)
                 continue
             if piece_def is None:
                 piece_def = b2.bodyDef(type=b2.dynamicBody)
@@ -201,6 +215,8 @@ def build_parkour(world: b2.world, layout: ParkourLayout) -> TerrainBodies:
                                           color2=MOVABLE_CREEPER_OUTLINE_COLOR)
                 piece.CreateFixture(fd)
                 out.creepers.append(piece)
+                pieces.append(piece)
+                swing.append(creeper.top - bottom + SWING_MARGIN)
                 # What revoluteJointDef(anchor=...) computes: both bodies sit at the origin with angle 0, so
                 # the world anchor is also each body's local anchor and the reference angle is 0.
                 joint_def.bodyA, joint_def.bodyB = previous, piece
@@ -213,4 +229,12 @@ def build_parkour(world: b2.world, layout: ParkourLayout) -> TerrainBodies:
                                       isSensor=True, categoryBits=CATEGORY_BITS, maskBits=MASK_BITS,
                                       userData=_WATER_COLORS))
     out.water = water
+    creeper_code = SURFACE_CODE.get(Kind.SENSOR_GRIP_TERRAIN, 0)
+    out.static_segments = concatenate([
+        edge_segments(layout.x, layout.ground, SURFACE_CODE.get(Kind.TERRAIN, 0)),
+        edge_segments(layout.x, layout.ceiling, SURFACE_CODE.get(Kind.GRIP_TERRAIN, 0)),
+        polygon_segments(static_creepers, creeper_code),
+        polygon_segments([water.fixtures[0].shape.vertices], SURFACE_CODE.get(Kind.WATER, 0))])
+    if pieces:
+        out.moving = MovingPolygons(pieces, creeper_code, swing)
     return out
