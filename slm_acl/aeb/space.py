@@ -39,6 +39,17 @@ def check_task_space(task_space: TaskSpace, task_params: dict | None, env_name: 
         if d.low < low or d.high > high:
             raise SpecError(f"{path}.{d.param}", f"bounds [{d.low}, {d.high}] of {d.name} exceed the env's "
                             f"range [{low}, {high}]")
+    for param, value in task_space.fixed.items():
+        if param not in task_params:
+            raise SpecError(f"{path}.{param}", f"env {env_name} has no task parameter {param!r}; "
+                            f"valid: {', '.join(sorted(task_params))}")
+        bounds = task_params[param]
+        if len(bounds) > 2:
+            raise SpecError(f"{path}.{param}", f"{param} is a vector of {bounds[2]} values; give it bounds, "
+                            f"e.g. [low, high, {bounds[2]}]")
+        if not bounds[0] <= value <= bounds[1]:
+            raise SpecError(f"{path}.{param}", f"fixed value {value} is outside the env's range "
+                            f"[{bounds[0]}, {bounds[1]}]")
 
 
 def env_maker(run: RunSpec, plan: BodyPlan, render_mode: str | None = None) -> EnvMaker:

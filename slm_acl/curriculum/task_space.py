@@ -4,7 +4,9 @@ Teachers work in the unit cube [0,1]^d; the task space converts between that and
 units, and between flat vectors and the env's task dict. A spec declares a task space as
 `{name: [low, high]}` (one dim), `{name: [low, high, n]}` (n dims sharing bounds, e.g. Hexagon
 Tracks' `poly_shape`) or `{name: [[low, high], ...]}` (one pair per dim, e.g. Parkour's
-`input_vector`). Vector parameters get dims named `name_0, name_1, ...`.
+`input_vector`). Vector parameters get dims named `name_0, name_1, ...`. A bare number,
+`{name: value}`, fixes a parameter: every task gets it, and no teacher sees it (TeachMyAgent's
+Parkour boxes fix creepers_width and terrain_cppn_scale this way).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ class TaskDim:
 
 def parse_bounds(name: str, bounds: Any) -> list[TaskDim]:
     """Parse one task-space entry; raises TaskError with the allowed forms on bad input."""
-    forms = "[low, high], [low, high, n] or [[low, high], ...]"
+    forms = "[low, high], [low, high, n], [[low, high], ...] or a number (a fixed value)"
     if not isinstance(bounds, (list, tuple)) or not bounds:
         raise TaskError(f"task_space.{name}: expected {forms}, got {bounds!r}")
     if all(isinstance(b, (list, tuple)) for b in bounds):
@@ -47,8 +49,9 @@ def parse_bounds(name: str, bounds: Any) -> list[TaskDim]:
         raise TaskError(f"task_space.{name}: expected {forms}, got {bounds!r}")
     for d in dims:
         if not (np.isfinite(d.low) and np.isfinite(d.high)) or d.low >= d.high:
+            hint = f"; to fix it, write {d.param!r}: {d.low}" if d.low == d.high and d.index is None else ""
             raise TaskError(f"task_space.{name}: bounds must be finite with low < high, "
-                            f"got [{d.low}, {d.high}] for {d.name}")
+                            f"got [{d.low}, {d.high}] for {d.name}{hint}")
     return dims
 
 
@@ -59,8 +62,9 @@ def _is_number(x: Any) -> bool:
 class TaskSpace:
     """An ordered list of bounded task dims."""
 
-    def __init__(self, dims: Sequence[TaskDim]):
+    def __init__(self, dims: Sequence[TaskDim], fixed: Mapping[str, float] | None = None):
         self.dims = tuple(dims)
+        self.fixed = dict(fixed or {})  # parameters every task gets as they are
         self.names = [d.name for d in self.dims]
         self.low = np.array([d.low for d in self.dims], dtype=np.float64)
         self.high = np.array([d.high for d in self.dims], dtype=np.float64)
@@ -70,7 +74,14 @@ class TaskSpace:
     def from_spec(cls, spec: Mapping[str, Any]) -> "TaskSpace":
         if not spec:
             raise TaskError("task_space is empty: name at least one env parameter")
-        return cls([d for name, bounds in spec.items() for d in parse_bounds(name, bounds)])
+        fixed = {name: float(v) for name, v in spec.items() if _is_number(v)}
+        for name, value in fixed.items():
+            if not np.isfinite(value):
+                raise TaskError(f"task_space.{name}: a fixed value must be finite, got {value}")
+        dims = [d for name, bounds in spec.items() if name not in fixed for d in parse_bounds(name, bounds)]
+        if not dims:
+            raise TaskError("task_space fixes every parameter: give at least one [low, high] for the teacher")
+        return cls(dims, fixed)
 
     @property
     def dim(self) -> int:
@@ -90,7 +101,7 @@ class TaskSpace:
 
     def to_env_task(self, raw: np.ndarray) -> dict[str, Any]:
         """Flat raw vector -> the env's task dict (vector parameters become lists)."""
-        task: dict[str, Any] = {}
+        task: dict[str, Any] = dict(self.fixed)
         for d, v in zip(self.dims, np.asarray(raw, dtype=np.float64).tolist()):
             if d.index is None:
                 task[d.param] = v

@@ -48,5 +48,8 @@ def uniform(task_space: TaskSpace, n: int, seed: int = 31) -> TestSet:
     """n tasks uniform over the task space from a fixed seed (TeachMyAgent's default uses 31)."""
     rng = np.random.default_rng(seed)
     tasks = rng.uniform(task_space.low, task_space.high, size=(n, task_space.dim))
-    return TestSet(f"uniform_{n}_seed{seed}", tuple(task_space.names), tasks,
+    fixed = list(task_space.fixed.items())
+    if fixed:  # fixed parameters are columns too, so every test task is the full env task
+        tasks = np.hstack([tasks, np.tile([v for _, v in fixed], (n, 1))])
+    return TestSet(f"uniform_{n}_seed{seed}", tuple(task_space.names) + tuple(k for k, _ in fixed), tasks,
                    f"generated: {n} tasks uniform over the task space, numpy default_rng({seed})")

@@ -58,7 +58,8 @@ class EnvSpec:
 @dataclasses.dataclass(frozen=True)
 class CurriculumSpec:
     teacher: Any = param(doc="the teacher: {'name': ..., its settings}", registry=TEACHERS)
-    task_space: dict[str, list[Any]] = param(doc="{param: [low, high] | [low, high, n] | [[low, high], ...]}")
+    task_space: dict[str, Any] = param(
+        doc="{param: [low, high] | [low, high, n] | [[low, high], ...] | a fixed number}")
     test_set: str | None = param(None, doc="a shipped test set (null: uniform tasks, fixed seed)",
                                  check=_check_test_set)
     success_return: float | None = param(None, doc="an episode is a success when its return exceeds this")

@@ -119,3 +119,18 @@ def test_task_space_forms_and_round_trip():
         space.from_values({"h": 1})
     assert env_task_from_columns(["input_vector_0", "input_vector_1", "water_level"], [1, 2, 3]) == {
         "input_vector": [1.0, 2.0], "water_level": 3.0}
+
+
+def test_a_bare_number_fixes_a_parameter_in_every_task_but_not_for_the_teacher():
+    from slm_acl.curriculum.test_sets import uniform
+
+    space = TaskSpace.from_spec({"creepers_width": 0.25, "creepers_height": [0, 4], "terrain_cppn_scale": 10})
+    assert space.names == ["creepers_height"] and space.dim == 1
+    assert space.to_env_task(np.array([2.0])) == {"creepers_width": 0.25, "terrain_cppn_scale": 10.0,
+                                                  "creepers_height": 2.0}
+    test_set = uniform(space, 5)
+    assert all(test_set.env_task(i)["creepers_width"] == 0.25 for i in range(5))
+    with pytest.raises(TaskError, match="to fix it, write 'w': 0.25"):
+        TaskSpace.from_spec({"w": [0.25, 0.25], "h": [0, 1]})
+    with pytest.raises(TaskError, match="fixes every parameter"):
+        TaskSpace.from_spec({"w": 0.25})
