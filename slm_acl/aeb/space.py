@@ -16,7 +16,7 @@ from slm_acl.agent.algorithm.base import Algorithm, Transition
 from slm_acl.aeb.body import Body
 from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
 from slm_acl.curriculum.task_space import TaskSpace
-from slm_acl.curriculum.teachers.base import TeacherContext
+from slm_acl.curriculum.teachers.base import Gaussian, TeacherContext
 from slm_acl.env.factory import EnvMaker
 from slm_acl.env.vector import make_vec_env
 from slm_acl.lib.seeding import SeedTree
@@ -80,8 +80,11 @@ def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree, path: str) -> Cur
         return CurriculumController(vec.num_envs)
     task_space = TaskSpace.from_spec(curriculum.task_space)
     check_task_space(task_space, vec.task_params, "this body's env", path)
+    dists = {key: None if getattr(curriculum, key) is None
+             else Gaussian(*task_space.unit_gaussian(getattr(curriculum, key), key))
+             for key in ("initial_dist", "target_dist")}
     context = TeacherContext(dim=task_space.dim, rng=seeds.generator("teacher"),
-                             success_return=curriculum.success_return)
+                             success_return=curriculum.success_return, **dists)
     teacher = curriculum.teacher.build(context)
     return CurriculumController(vec.num_envs, task_space, teacher, curriculum.success_return)
 

@@ -109,6 +109,22 @@ class TaskSpace:
                 task.setdefault(d.param, []).append(v)
         return task
 
+    def unit_gaussian(self, dist: Mapping[str, Sequence[float]], name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A raw-unit {'mean': [...], 'std': [...]} (one entry per dim) as (mean, std) in the unit cube."""
+        if not isinstance(dist, Mapping) or set(dist) != {"mean", "std"}:
+            raise TaskError(f"{name}: expected {{'mean': [...], 'std': [...]}}, got {dist!r}")
+        mean, std = (np.asarray(dist[k], dtype=np.float64) for k in ("mean", "std"))
+        for key, values in (("mean", mean), ("std", std)):
+            if values.shape != (self.dim,) or not np.isfinite(values).all():
+                raise TaskError(f"{name}.{key}: expected {self.dim} finite numbers (dims {self.names}), "
+                                f"got {dist[key]!r}")
+        if (std <= 0).any():
+            raise TaskError(f"{name}.std: every std must be > 0, got {dist['std']!r}")
+        if not self.contains(mean):
+            raise TaskError(f"{name}.mean: {dist['mean']!r} lies outside the task space "
+                            f"[{self.low.tolist()}, {self.high.tolist()}]")
+        return self.normalise(mean), std / (self.high - self.low)
+
     def from_values(self, values: Mapping[str, float]) -> np.ndarray:
         """Dim-name -> value mapping (e.g. a test-set row or `-s` values) -> flat raw vector."""
         missing = [n for n in self.names if n not in values]

@@ -64,6 +64,11 @@ class CurriculumSpec:
                                  check=_check_test_set)
     success_return: float | None = param(None, doc="an episode is a success when its return exceeds this")
     test_set_size: int = param(100, ge=1, doc="tasks in the generated test set when test_set is null")
+    initial_dist: dict[str, list[float]] | None = param(
+        None, doc="expert knowledge: an easy start, {'mean': [...], 'std': [...]} in raw units, one entry per "
+                  "task dim (ALP-GMM / Covar-GMM bootstrap, ADR start, SPDL, GoalGAN pretraining)")
+    target_dist: dict[str, list[float]] | None = param(
+        None, doc="expert knowledge: the distribution to reach, {'mean': [...], 'std': [...]} (SPDL)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -88,13 +88,26 @@ def validate(raw: dict[str, Any]) -> RunSpec:
 
 def _check_curriculum(curriculum: CurriculumSpec, path: str) -> None:
     try:
-        TaskSpace.from_spec(curriculum.task_space)
+        space = TaskSpace.from_spec(curriculum.task_space)
     except TaskError as err:
         raise SpecError(f"{path}.task_space", str(err)) from None
+    for key in ("initial_dist", "target_dist"):
+        dist = getattr(curriculum, key)
+        if dist is not None:
+            try:
+                space.unit_gaussian(dist, key)
+            except TaskError as err:
+                raise SpecError(f"{path}.{key}", str(err)) from None
     teacher = curriculum.teacher.cls
+    name = curriculum.teacher.name
     if teacher.needs_success_return and curriculum.success_return is None:
-        raise SpecError(f"{path}.success_return", f"teacher {curriculum.teacher.name} needs a success "
-                        "definition: set success_return")
+        raise SpecError(f"{path}.success_return", f"teacher {name} needs a success definition: set success_return")
+    if teacher.needs_initial_dist and curriculum.initial_dist is None:
+        raise SpecError(f"{path}.initial_dist", f"teacher {name} needs expert knowledge of where to start: set "
+                        "initial_dist {'mean': [...], 'std': [...]} (raw units, one entry per task dim)")
+    if teacher.needs_target_dist and curriculum.target_dist is None:
+        raise SpecError(f"{path}.target_dist", f"teacher {name} needs the distribution to reach: set "
+                        "target_dist {'mean': [...], 'std': [...]} (raw units, one entry per task dim)")
 
 
 def _resolve_bodies(spec: Spec, raw: dict[str, Any]) -> list[BodyPlan]:

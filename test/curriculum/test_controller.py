@@ -134,3 +134,27 @@ def test_a_bare_number_fixes_a_parameter_in_every_task_but_not_for_the_teacher()
         TaskSpace.from_spec({"w": [0.25, 0.25], "h": [0, 1]})
     with pytest.raises(TaskError, match="fixes every parameter"):
         TaskSpace.from_spec({"w": 0.25})
+
+
+def test_expert_knowledge_is_validated_and_reaches_the_teacher_in_unit_coordinates(tmp_path):
+    from slm_acl.aeb.space import AEBSpace
+    from slm_acl.lib.seeding import SeedTree
+    from slm_acl.spec import SpecError, validate
+
+    def spec(**curriculum):
+        return {"name": "ek", "agent": [{"algorithm": {"name": "Random"}}],
+                "env": [{"name": "slm_acl/ParamPendulum-v0", "num_envs": 1, "max_frame": 100}],
+                "curriculum": {"teacher": {"name": "Random"}, "task_space": {"mass": [0.5, 2.5], "length": [0.5, 1.5]},
+                               **curriculum}}
+
+    space = AEBSpace.build(validate(spec(initial_dist={"mean": [0.5, 1.5], "std": [0.2, 0.1]})), SeedTree(0))
+    dist = space.bodies[0].controller.teacher.context.initial_dist
+    np.testing.assert_allclose(dist.mean, [0.0, 1.0])
+    np.testing.assert_allclose(dist.std, [0.1, 0.1])
+    space.close()
+    with pytest.raises(SpecError, match=r"initial_dist.mean: expected 2 finite numbers \(dims \['mass', 'length'\]\)"):
+        validate(spec(initial_dist={"mean": [0.5], "std": [0.2, 0.1]}))
+    with pytest.raises(SpecError, match="lies outside the task space"):
+        validate(spec(target_dist={"mean": [9.0, 1.0], "std": [0.2, 0.1]}))
+    with pytest.raises(SpecError, match="expected {'mean'"):
+        validate(spec(initial_dist={"mean": [0.5, 1.0], "variance": [0.2, 0.1]}))

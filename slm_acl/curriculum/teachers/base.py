@@ -18,6 +18,14 @@ from slm_acl.lib.seeding import rng_state, set_rng_state
 ValueEstimator = Callable[[np.ndarray], np.ndarray]
 
 
+@dataclasses.dataclass(frozen=True)
+class Gaussian:
+    """A diagonal Gaussian over the unit cube [0,1]^dim (expert knowledge, converted from raw units)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+
 @dataclasses.dataclass
 class TeacherContext:
     """What the lab hands a teacher besides its config."""
@@ -26,6 +34,8 @@ class TeacherContext:
     rng: np.random.Generator
     success_return: float | None = None
     value_estimator: ValueEstimator | None = None  # set for teachers with `needs_value_estimate`
+    initial_dist: Gaussian | None = None  # the spec's curriculum.initial_dist, in unit-cube coordinates
+    target_dist: Gaussian | None = None  # the spec's curriculum.target_dist, in unit-cube coordinates
 
 
 class Teacher(abc.ABC):
@@ -33,6 +43,8 @@ class Teacher(abc.ABC):
     needs_step_updates: ClassVar[bool] = False
     needs_value_estimate: ClassVar[bool] = False
     needs_success_return: ClassVar[bool] = False
+    needs_initial_dist: ClassVar[bool] = False
+    needs_target_dist: ClassVar[bool] = False
 
     def __init__(self, config: Any, context: TeacherContext):
         self.config = config
