@@ -15,6 +15,7 @@ import numpy as np
 from slm_acl.agent.algorithm.base import Algorithm, Transition
 from slm_acl.aeb.body import Body
 from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
+from slm_acl.curriculum.shuffle import DimensionShuffler
 from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.curriculum.teachers.base import Gaussian, TeacherContext
 from slm_acl.env.factory import EnvMaker
@@ -80,13 +81,20 @@ def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree, path: str) -> Cur
         return CurriculumController(vec.num_envs)
     task_space = TaskSpace.from_spec(curriculum.task_space)
     check_task_space(task_space, vec.task_params, "this body's env", path)
-    dists = {key: None if getattr(curriculum, key) is None
-             else Gaussian(*task_space.unit_gaussian(getattr(curriculum, key), key))
-             for key in ("initial_dist", "target_dist")}
+    shuffler = (DimensionShuffler(task_space.dim, seeds.generator("shuffle"), curriculum.shuffle_cuttings)
+                if curriculum.shuffle_dimensions else None)
+    dists = {}
+    for key in ("initial_dist", "target_dist"):
+        dist = getattr(curriculum, key)
+        if dist is not None:
+            mean, std = task_space.unit_gaussian(dist, key)
+            # the teacher proposes in the shuffled cube: move the mean to where it is proposed
+            dists[key] = Gaussian(mean if shuffler is None else shuffler.to_proposal(mean), std)
     context = TeacherContext(dim=task_space.dim, rng=seeds.generator("teacher"),
                              success_return=curriculum.success_return, **dists)
     teacher = curriculum.teacher.build(context)
-    return CurriculumController(vec.num_envs, task_space, teacher, curriculum.success_return)
+    bounds = None if curriculum.reward_bounds is None else tuple(curriculum.reward_bounds)
+    return CurriculumController(vec.num_envs, task_space, teacher, curriculum.success_return, bounds, shuffler)
 
 
 def connect_value_estimator(body: Body, algorithm: Algorithm, slot: int) -> None:

@@ -232,11 +232,9 @@ class Session:
                                     "success": None if result.successes is None else bool(result.successes[k])})
         book.last_mastered = summary["mastered"]
         book.last_eval_frame = body.clock.frame
-        teacher = body.controller.teacher
-        if teacher is not None:
-            space = body.controller.task_space
+        if body.controller.active:
             for k in range(CURRICULUM_SAMPLES):
-                raw = space.denormalise(teacher.non_exploratory_sample(self.plot_rngs[i]))
+                raw = body.controller.non_exploratory_task(self.plot_rngs[i])
                 book.curriculum.append({"frame": body.clock.frame, "sample": k, **dict(zip(body.task_columns, raw))})
         mastered = "" if math.isnan(summary["mastered"]) else f" | mastered {summary['mastered']:.1f}%"
         log.info(f"{self.prename} {body.label} | eval at frame {body.clock.frame} | "

@@ -69,6 +69,12 @@ class CurriculumSpec:
                   "task dim (ALP-GMM / Covar-GMM bootstrap, ADR start, SPDL, GoalGAN pretraining)")
     target_dist: dict[str, list[float]] | None = param(
         None, doc="expert knowledge: the distribution to reach, {'mean': [...], 'std': [...]} (SPDL)")
+    reward_bounds: list[float] | None = param(
+        None, doc="[low, high]: teachers see returns mapped from these onto [0, 1] (TeachMyAgent: Stump "
+                  "Tracks -150/350, Parkour -150/360); success is judged on the raw return")
+    shuffle_dimensions: bool = param(False, doc="rugged difficulty: cut each task dim into `shuffle_cuttings` "
+                                                "intervals and permute them (TeachMyAgent's experiment)")
+    shuffle_cuttings: int = param(4, ge=1, doc="intervals per dim when shuffle_dimensions is on")
 
 
 @dataclasses.dataclass(frozen=True)

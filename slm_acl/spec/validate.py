@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -98,6 +99,10 @@ def _check_curriculum(curriculum: CurriculumSpec, path: str) -> None:
                 space.unit_gaussian(dist, key)
             except TaskError as err:
                 raise SpecError(f"{path}.{key}", str(err)) from None
+    bounds = curriculum.reward_bounds
+    if bounds is not None and (len(bounds) != 2 or not all(math.isfinite(b) for b in bounds)
+                               or bounds[0] >= bounds[1]):
+        raise SpecError(f"{path}.reward_bounds", f"expected [low, high] with finite low < high, got {bounds!r}")
     teacher = curriculum.teacher.cls
     name = curriculum.teacher.name
     if teacher.needs_success_return and curriculum.success_return is None:

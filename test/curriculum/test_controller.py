@@ -8,7 +8,7 @@ from conftest import ECHO, make_raw
 
 from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
 from slm_acl.curriculum.task_space import TaskError, TaskSpace, env_task_from_columns
-from slm_acl.curriculum.teachers import TEACHERS, TeacherContext
+from slm_acl.curriculum.teachers import TEACHERS, Teacher, TeacherContext
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.session import Session
 from slm_acl.spec import validate
@@ -158,3 +158,56 @@ def test_expert_knowledge_is_validated_and_reaches_the_teacher_in_unit_coordinat
         validate(spec(target_dist={"mean": [9.0, 1.0], "std": [0.2, 0.1]}))
     with pytest.raises(SpecError, match="expected {'mean'"):
         validate(spec(initial_dist={"mean": [0.5, 1.0], "variance": [0.2, 0.1]}))
+
+
+def test_dimension_shuffler_is_a_bijection_that_moves_whole_intervals():
+    from slm_acl.curriculum.shuffle import DimensionShuffler
+
+    shuffler = DimensionShuffler(3, np.random.default_rng(5), cuttings=4)
+    points = np.random.default_rng(0).uniform(0, 1, (200, 3))
+    for p in points:
+        real = shuffler.to_real(p)
+        np.testing.assert_allclose(shuffler.to_proposal(real), p, atol=1e-12)
+        # the offset inside an interval is kept: only the interval moves
+        np.testing.assert_allclose((real * 4) % 1, (p * 4) % 1, atol=1e-9)
+    assert sorted(shuffler.perm[0].tolist()) == [0, 1, 2, 3]
+    assert np.all((shuffler.to_real(np.ones(3)) >= 0) & (shuffler.to_real(np.ones(3)) <= 1))
+
+
+class _Recorder(Teacher):
+    Config = None
+
+    def __init__(self, dim):
+        super().__init__(None, TeacherContext(dim=dim, rng=np.random.default_rng(0)))
+        self.updates = []
+
+    def sample_task(self):
+        return np.array([0.1, 0.9])
+
+    def update(self, task, episodic_return, success):
+        self.updates.append((np.array(task), episodic_return, success))
+
+
+def test_shuffled_controller_plays_the_mapped_task_and_updates_the_teacher_with_its_proposal():
+    from slm_acl.curriculum.shuffle import DimensionShuffler
+
+    space = TaskSpace.from_spec({"h": [0.0, 4.0], "s": [0.0, 8.0]})
+    shuffler = DimensionShuffler(2, np.random.default_rng(1))
+    teacher = _Recorder(2)
+    controller = CurriculumController(1, space, teacher, success_return=100.0, reward_bounds=(-150.0, 350.0),
+                                      shuffler=shuffler)
+    task = controller.next_task(0)
+    real_unit = shuffler.to_real(np.array([0.1, 0.9]))
+    assert task == {"h": 4.0 * real_unit[0], "s": 8.0 * real_unit[1]}
+    controller.end_episode(0, 100.0, 10, truncated=False)
+    proposal, seen_return, success = teacher.updates[0]
+    np.testing.assert_allclose(proposal, [0.1, 0.9])
+    assert seen_return == pytest.approx(0.5) and not success  # (100 + 150) / 500; 100 is not > 100
+    controller.next_task(0)
+    controller.end_episode(0, 1e6, 10, truncated=False)
+    assert teacher.updates[1][1] == 1.0 and teacher.updates[1][2]  # clipped for the teacher, raw for success
+    state = controller.state_dict()
+    fresh = CurriculumController(1, space, _Recorder(2), 100.0, (-150.0, 350.0),
+                                 DimensionShuffler(2, np.random.default_rng(9)))
+    fresh.load_state_dict(state)
+    np.testing.assert_array_equal(fresh.shuffler.perm, shuffler.perm)
