@@ -59,6 +59,8 @@ class Body:
         seeds = [self.seeds.integer(f"env{i}/round{self.reset_round}") for i in indices]
         tasks = [self.controller.next_task(i) for i in indices]
         self.obs = np.stack(self.vec.reset_at(indices, seeds, tasks))
+        for i in indices:
+            self.controller.record_initial_state(i, self.obs[i])
         self.ep_return[:] = 0.0
         self.ep_length[:] = 0
         self.reset_round += 1
@@ -100,6 +102,7 @@ class Body:
         new_obs = self.vec.reset_at(indices.tolist(), [None] * len(indices), tasks)
         for i, o in zip(indices, new_obs):
             state[i] = o
+            self.controller.record_initial_state(int(i), o)
 
     def return_ma(self) -> float:
         return float(np.mean(self.recent_returns)) if self.recent_returns else float("nan")

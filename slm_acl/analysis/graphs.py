@@ -10,7 +10,8 @@ import pandas as pd
 MA_WINDOW = 100
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,7 +20,8 @@ def _pyplot():
     return plt
 
 
-def _read(path: Path) -> pd.DataFrame | None:
+def read_table(path: Path) -> pd.DataFrame | None:
+    """A CSV table, or None when it is missing or empty."""
     if not path.exists() or path.stat().st_size == 0:
         return None
     df = pd.read_csv(path)
@@ -28,10 +30,10 @@ def _read(path: Path) -> pd.DataFrame | None:
 
 def session_graph(episodes_csv: Path, evals_csv: Path, out: Path, title: str) -> Path | None:
     """Episode returns (dots), their moving average, eval returns and % mastered against frames."""
-    episodes, evals = _read(episodes_csv), _read(evals_csv)
+    episodes, evals = read_table(episodes_csv), read_table(evals_csv)
     if episodes is None and evals is None:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     has_mastered = evals is not None and evals["mastered"].notna().any()
     fig, axes = plt.subplots(1, 2 if has_mastered else 1, figsize=(12 if has_mastered else 7, 4.5), squeeze=False)
     ax = axes[0, 0]
@@ -49,7 +51,7 @@ def session_graph(episodes_csv: Path, evals_csv: Path, out: Path, title: str) ->
         ax2.plot(evals["frame"], evals["mastered"], "o-", color="tab:green")
         ax2.set(xlabel="frames", ylabel="% mastered", ylim=(-2, 102), title=f"{title}: % of test set mastered")
         ax2.grid(alpha=0.3)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _on_grid(frames: Sequence[np.ndarray], values: Sequence[np.ndarray], n: int = 200):
@@ -61,11 +63,11 @@ def _on_grid(frames: Sequence[np.ndarray], values: Sequence[np.ndarray], n: int 
 
 def trial_graph(episode_csvs: Sequence[Path], eval_csvs: Sequence[Path], out: Path, title: str) -> Path | None:
     """Mean +- std over sessions of the return moving average and of % mastered."""
-    episodes = [d for d in (_read(p) for p in episode_csvs) if d is not None]
-    evals = [d for d in (_read(p) for p in eval_csvs) if d is not None]
+    episodes = [d for d in (read_table(p) for p in episode_csvs) if d is not None]
+    evals = [d for d in (read_table(p) for p in eval_csvs) if d is not None]
     if not episodes:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     has_mastered = bool(evals) and all(e["mastered"].notna().any() for e in evals)
     fig, axes = plt.subplots(1, 2 if has_mastered else 1, figsize=(12 if has_mastered else 7, 4.5), squeeze=False)
     frames = [d["frame"].to_numpy(float) for d in episodes]
@@ -89,13 +91,15 @@ def trial_graph(episode_csvs: Sequence[Path], eval_csvs: Sequence[Path], out: Pa
                 ax2.plot(e["frame"], e["mastered"], "o", color="tab:green")
         ax2.set(xlabel="frames", ylabel="% mastered", ylim=(-2, 102), title=f"{title}: % mastered")
         ax2.grid(alpha=0.3)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
-def _save(fig, out: Path) -> Path:
+def save_figure(fig, out: Path, tight: bool = True) -> Path:
+    """Write a figure as PNG atomically and close it."""
     from slm_acl.lib.io import atomic_write
 
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     atomic_write(out, lambda f: fig.savefig(f, format="png", dpi=100), binary=True)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return out

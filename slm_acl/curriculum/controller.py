@@ -90,6 +90,11 @@ class CurriculumController:
         low, high = self.reward_bounds
         return float(np.clip((episodic_return - low) / (high - low), 0.0, 1.0))
 
+    def record_initial_state(self, sub_env: int, obs: np.ndarray) -> None:
+        """Hand the teacher the first observation of the episode sub-env `sub_env` starts."""
+        if self.teacher is not None and self.proposals[sub_env] is not None:
+            self.teacher.record_initial_state(self.proposals[sub_env], obs)
+
     def is_success(self, episodic_return: float) -> bool:
         return self.success_return is not None and episodic_return > self.success_return
 

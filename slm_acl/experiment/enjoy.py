@@ -72,7 +72,7 @@ def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | N
     report: dict[str, dict] = {}
     try:
         for agent, agent_state in zip(space.agents, state["space"]["agents"]):
-            agent.algorithm.load_state_dict(agent_state)
+            agent.algorithm.load_policy_state(agent_state)
         given = _tasks_from_sets(run, sets)
         episodes = int(sets["episodes"]) if "episodes" in sets else None
         video_episodes = int(sets.get("video_episodes", 3))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import logging
 import math
 import sys
@@ -49,6 +50,15 @@ class SessionResult:
     complete: bool
 
 
+def _plain(value: Any) -> Any:
+    """JSON for numpy values in a teacher's info()."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"teacher info holds a {type(value).__name__}, which is not JSON")
+
+
 class BodyBook:
     """A body's tables and cadences inside a session."""
 
@@ -63,8 +73,9 @@ class BodyBook:
         self.metrics = CsvTable(paths.table(trial, session, label, "metrics_df"), METRIC_COLUMNS + agent_metric_names)
         self.curriculum = CsvTable(paths.table(trial, session, label, "curriculum_df"),
                                    ["frame", "sample"] + task_cols)
+        self.teacher = CsvTable(paths.table(trial, session, label, "teacher_df"), ["frame", "info"])
         self.tables = {"session_df": self.episodes, "eval_df": self.evals, "eval_tasks_df": self.eval_tasks,
-                       "metrics_df": self.metrics, "curriculum_df": self.curriculum}
+                       "metrics_df": self.metrics, "curriculum_df": self.curriculum, "teacher_df": self.teacher}
         self.last_mastered = float("nan")
         self.last_eval_frame = -1
         self.last_log_frame, self.last_log_time = 0, time.perf_counter()
@@ -113,7 +124,7 @@ class Session:
         set_global_rng_states(state["rng"])
         for book, rows in zip(self.books, state["tables"]):
             for name, table in book.tables.items():
-                table.truncate(rows[name])
+                table.truncate(rows.get(name, 0))  # a table newer than the checkpoint starts empty
             book.last_mastered = rows["last_mastered"]
             book.last_eval_frame = rows["last_eval_frame"]
             book.last_log_frame = book.body.clock.frame
@@ -236,6 +247,8 @@ class Session:
             for k in range(CURRICULUM_SAMPLES):
                 raw = body.controller.non_exploratory_task(self.plot_rngs[i])
                 book.curriculum.append({"frame": body.clock.frame, "sample": k, **dict(zip(body.task_columns, raw))})
+            book.teacher.append({"frame": body.clock.frame,
+                                 "info": json.dumps(body.controller.teacher.info(), default=_plain)})
         mastered = "" if math.isnan(summary["mastered"]) else f" | mastered {summary['mastered']:.1f}%"
         log.info(f"{self.prename} {body.label} | eval at frame {body.clock.frame} | "
                  f"mean return {summary['mean_return']:.2f} over {summary['n_tasks']} tasks{mastered}")

@@ -211,3 +211,25 @@ def test_shuffled_controller_plays_the_mapped_task_and_updates_the_teacher_with_
                                  DimensionShuffler(2, np.random.default_rng(9)))
     fresh.load_state_dict(state)
     np.testing.assert_array_equal(fresh.shuffler.perm, shuffler.perm)
+
+
+def test_the_teacher_gets_each_episodes_initial_observation_with_its_task(tmp_path):
+    from slm_acl.aeb.space import AEBSpace
+    from slm_acl.lib.seeding import SeedTree
+
+    space = AEBSpace.build(echo_spec("sync", num_envs=2, max_t=5, max_frame=60), SeedTree(0))
+    teacher = space.bodies[0].controller.teacher
+    seen = []
+    teacher.record_initial_state = lambda task, obs: seen.append((np.array(task), np.array(obs)))
+    updates = []
+    original_update = teacher.update
+    teacher.update = lambda task, ret, success: (updates.append(np.array(task)), original_update(task, ret, success))
+    space.reset()
+    while not space.done:
+        space.step()
+    space.close()
+    assert len(updates) > 5 and len(seen) == len(updates) + 2  # every finished episode, plus the 2 in flight
+    for task, obs in seen:  # TaskEcho starts at (level, t=0), level = 1 + 8 * task
+        assert obs[1] == 0.0 and obs[0] == pytest.approx(1.0 + 8.0 * task[0], abs=1e-5)
+    recorded = sorted(float(task[0]) for task, _ in seen)
+    assert all(any(abs(float(u[0]) - r) < 1e-12 for r in recorded) for u in updates)

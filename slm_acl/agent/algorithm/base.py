@@ -88,3 +88,8 @@ class Algorithm(abc.ABC):
     @abc.abstractmethod
     def load_state_dict(self, state: dict[str, Any]) -> None:
         ...
+
+    def load_policy_state(self, state: dict[str, Any]) -> None:
+        """Only what acting needs, from a full `state_dict` (enjoy mode): replay may run a different
+        number of sub-envs than training, so memories and optimiser state are not restored."""
+        self.load_state_dict(state)

@@ -258,10 +258,13 @@ class PPO(TorchAlgorithm):
                 "rollouts": [r.state_dict() for r in self.rollouts],
                 "last_next_obs": list(self._last_next_obs)}
 
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
+    def _load_policy_extra_state(self, state: dict[str, Any]) -> None:
         for n, s in zip(self.obs_norm, state["obs_norm"]):
             n.load_state_dict(s)
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self._load_policy_extra_state(state)
         for r, s in zip(self.reward_scale, state["reward_scale"]):
             r.load_state_dict(s)
         for r, s in zip(self.rollouts, state["rollouts"]):

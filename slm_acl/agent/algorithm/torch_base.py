@@ -74,6 +74,13 @@ class TorchAlgorithm(Algorithm):
         self.opt_steps = int(state["opt_steps"])
         self._load_extra_state(state)
 
+    def load_policy_state(self, state: dict[str, Any]) -> None:
+        self.nets.load_state_dict(state["nets"])
+        self._load_policy_extra_state(state)
+
+    def _load_policy_extra_state(self, state: dict[str, Any]) -> None:
+        """Acting state beyond the nets (PPO: observation normalisers)."""
+
     def _extra_state(self) -> dict[str, Any]:
         return {}
 

@@ -59,6 +59,11 @@ class Teacher(abc.ABC):
     def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
         """Learn from the outcome of an episode played on `task` (in [0,1]^dim)."""
 
+    def record_initial_state(self, task: np.ndarray, obs: np.ndarray) -> None:
+        """The first observation of the episode about to be played on `task` (in [0,1]^dim), right
+        after its reset: SPDL values it with the student's V(s). A resumed run records it again for
+        the task its sub-env was playing (a fresh reset), so keep the latest per task."""
+
     def step_update(self, obs: np.ndarray, action: np.ndarray, reward: float,
                     next_obs: np.ndarray, done: bool) -> None:
         """Per-step feedback; only called for teachers with `needs_step_updates`."""
