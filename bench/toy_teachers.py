@@ -17,10 +17,24 @@ Teachers that need expert knowledge get it in toy terms: `initial_dist` centred 
 cell (std 0.1), `target_dist` the whole space (centre, std 0.25); `success_return` is 0.75 (the
 reward of a mastered cell). Teachers whose required settings are expert knowledge get toy values
 (`toy_preset`: ADR's reward thresholds and start, the Oracle's window step), printed before the
-table; `--settings NAME='{"key": value}'` overrides any key. Other settings keep their published
-defaults, which are tuned for real envs: rewards here lie in [0,1]. The toy has no steps (no
-`step_update` calls) and no observations (a value-estimating teacher gets V(task) = the expected
+table; `--settings NAME='{"key": value}'` overrides any key. The four teachers of teachDeepRL's toy
+experiments (ALP-GMM, Covar-GMM, RIAC, Random) run with the settings of those experiments
+(`TDRL_TOY_SETTINGS`), not the lab's TeachMyAgent-benchmark defaults. Other settings keep their
+published defaults, which are tuned for real envs: rewards here lie in [0,1]. The toy has no steps
+(no `step_update` calls) and no observations (a value-estimating teacher gets V(task) = the expected
 reward of the task's cell; see `slm_acl.env.toy.bench`).
+
+The ordering check and ALP-GMM: with teachDeepRL's toy settings the lab's ALP-GMM masters ~35 % of
+the cells at 20,000 episodes (4 seeds: 35.0 ± 2.7), behind Covar-GMM (66 ± 4 %) and RIAC (47 ± 4 %,
+2 seeds), so the "ALP-GMM ahead" pairs are expected to fail here. This is the algorithm, not a lab
+bug: an independent re-statement of the teachDeepRL code (own RNG, one sklearn seed, float32 tasks)
+gives 35 % on seeds 1 and 2 as well. The cause is the toy's flat cells: ALP is |r - r_nn| against
+the nearest earlier task, which in the toy is a random earlier sample of the same cell (96-98 % of
+the time), often one played hundreds of episodes earlier at a lower competence. Cells at competence
+100, where nothing is left to learn, keep ALP ~ 1 - (a random past reward of the cell) and carry
+~70 % of the ALP mass from episode 2,000 on (mean ALP 0.12-0.27 against 0.24-0.31 in the learnable
+cells). Limiting the neighbour search to recent episodes (`alp_max_size` 500, not a published toy
+setting) lifts ALP-GMM to 59 ± 6 %.
 
 Cost: the student takes ~12 µs per episode, so a run costs 0.25 s plus the teacher's own time
 (the table's ms per episode: Random 0.005, ADR/Oracle ~0.03, RIAC/GoalGAN ~0.1, SPDL/ALP-GMM
@@ -94,18 +108,41 @@ def teacher_classes() -> dict:
     return dict(TEACHERS.items())
 
 
-def toy_preset(name: str, cls, dim: int, extra_dims: int) -> tuple[dict, bool]:
-    """Settings in toy units for teachers with required expert-knowledge settings, and whether the
-    teacher gets `initial_dist` although it does not require it (its published "original" setting).
+# The settings of teachDeepRL's toy experiments. Source: flowersteam/teachDeepRL
+# `teachDRL/toy_env/toy_env.py` builds every teacher with `params={}` (its `__main__` and the
+# `test_*` helpers), and the author's toy-experiment script (rPortelas/simple-learner-simulation,
+# `teachDRL/toy_env/toy_env.py`, "EXPE PAPIER": `params = [{}, {}, {}, {}]`) does too, so they ran
+# with the class defaults of teachDeepRL's `teachDRL/teachers/algos/{alp_gmm,covar_gmm,riac}.py`
+# (REFERENCE.md 1.5 "TDRL default" column, 1.6 and 1.7). Rewards are in [0,1] there and were fitted
+# raw, hence normalise_alp / normalise_return off. RIAC's mutation adds N(0, 0.1) in raw units, 0.1
+# of the toy's [0,1] range; its split score stays the lab's (riac.py, deliberate differences).
+TDRL_TOY_SETTINGS: dict[str, dict] = {
+    "ALP-GMM": {"fit_rate": 250, "nb_bootstrap": 250, "potential_ks": list(range(2, 11)), "random_task_ratio": 0.2,
+                "gmm_fitness_func": "aic", "nb_em_init": 1, "warm_start": False, "alp_buffer_size": 500,
+                "alp_max_size": None, "normalise_alp": False},
+    "Covar-GMM": {"fit_rate": 250, "nb_bootstrap": 250, "potential_ks": list(range(2, 11)), "random_task_ratio": 0.2,
+                  "absolute_lp": False, "normalise_return": False},
+    "RIAC": {"max_region_size": 200, "alp_window_size": 200, "nb_split_attempts": 50, "min_region_size": 10,
+             "min_dims_range_ratio": 1 / 15, "discard_ratio": 0.25, "sampling_in_leaves_only": False,
+             "random_ratio": 0.2, "mutation_ratio": 0.1, "mutation_std": 0.1},
+}
 
-    ADR widens a bound when the mean return of its boundary samples reaches a mastered cell's reward
-    (0.75) and narrows it when none of them learnt (0); it starts at the origin cell, as
-    TeachMyAgent's ADR starts at `initial_dist`. The Oracle walks diagonally from the origin, 1/30
-    of the range per relevant dim (Stump Tracks' step), not along irrelevant dims, each time the
-    mean return of its window exceeds a mastered cell's reward. Keys the teacher's Config does not
-    declare (a teacher still being written) are left out.
+
+def toy_preset(name: str, cls, dim: int, extra_dims: int) -> tuple[dict, bool]:
+    """Settings in toy units for teachers with required expert-knowledge settings or published toy
+    settings, and whether the teacher gets `initial_dist` although it does not require it (its
+    published "original" setting).
+
+    ALP-GMM, Covar-GMM and RIAC get teachDeepRL's toy-experiment settings (`TDRL_TOY_SETTINGS`);
+    Random has none. ADR widens a bound when the mean return of its boundary samples reaches a
+    mastered cell's reward (0.75) and narrows it when none of them learnt (0); it starts at the
+    origin cell, as TeachMyAgent's ADR starts at `initial_dist`. The Oracle walks diagonally from
+    the origin, 1/30 of the range per relevant dim (Stump Tracks' step), not along irrelevant dims,
+    each time the mean return of its window exceeds a mastered cell's reward. Keys the teacher's
+    Config does not declare (a teacher still being written) are left out.
     """
     presets = {
+        **{n: (dict(s), False) for n, s in TDRL_TOY_SETTINGS.items()},
         "ADR": ({"max_reward_thr": 0.75, "min_reward_thr": 0.0}, True),
         "Oracle": ({"window_step": [1 / 30] * dim + [0.0] * extra_dims, "reward_thr": 0.75}, False),
     }
@@ -182,6 +219,9 @@ def ordering(results: dict) -> list[str]:
         verdict = "holds" if finals[a] > finals[b] else "does not hold"
         lines.append(f"- {a} ({finals[a]:.1f} %) ahead of {b} ({finals[b]:.1f} %): {verdict}")
     overall = "holds" if all(finals[a] > finals[b] for a, b in pairs) else "does not hold"
+    if any(a == "ALP-GMM" and finals[a] <= finals[b] for a, b in pairs):
+        lines.append("  (ALP-GMM behind RIAC/Covar-GMM is what the faithful algorithm does on this toy: see this "
+                     "script's docstring)")
     return [f"teachDeepRL ordering (final score, {len(pairs)} of {len(ORDERING)} pairs present): {overall}", *lines]
 
 

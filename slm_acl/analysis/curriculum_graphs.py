@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import textwrap
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -183,7 +184,8 @@ def curriculum_graphs(episodes_csv: Path, curriculum_csv: Path, teacher_csv: Pat
     if points is not None:
         fig.colorbar(points, ax=axes[0].tolist(), label="frame")
     note = " (dims shuffled: teacher view not drawn)" if shuffled else ""
-    fig.suptitle(f"{title}: training tasks over time, teacher's last view{note}", fontsize=10)
+    fig.suptitle(textwrap.fill(f"{title}: training tasks over time, teacher's last view{note}", 60 * len(pairs)),
+                 fontsize=9)
     written.append(save_figure(fig, png, tight=False))
 
     if gif is not None and samples is not None and infos is not None:
