@@ -84,3 +84,16 @@ class Teacher(abc.ABC):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         set_rng_state(self.rng, state["rng"])
+
+
+MATCH_TOL = 1e-6  # a reported task is the pending one it equals within this (the controller passes it back)
+
+
+def match_pending(tasks: list[np.ndarray], task: np.ndarray) -> int | None:
+    """Index of the first pending task equal to `task` up to MATCH_TOL, or None. Teachers that keep
+    per-episode state (an initial state, a sampled goal) find it again when the episode's outcome
+    comes back, whatever order several sub-envs finish in."""
+    for i, t in enumerate(tasks):
+        if np.max(np.abs(t - task)) <= MATCH_TOL:
+            return i
+    return None

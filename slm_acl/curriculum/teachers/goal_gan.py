@@ -65,12 +65,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import Teacher, TeacherContext, match_pending
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
-MATCH_TOL = 1e-6  # a returned task this close (max-abs) to a pending goal is that goal
 MAX_PENDING = 10_000  # goals waiting for outcomes; older ones are dropped
 SUBSPACE_STD = 0.1  # std of the random sub-space Gaussian (10% of each range)
 
@@ -99,13 +98,6 @@ class GoalGANConfig:
     batch_size: int = param(64, ge=1, doc="labelled and generated goals per GAN iteration")
     learning_rate: float = param(1e-3, gt=0, doc="RMSProp step size of both nets")
 
-
-def _match(tasks: list[np.ndarray], task: np.ndarray) -> int | None:
-    """Index of the first pending task equal to `task` up to MATCH_TOL, or None."""
-    for i, t in enumerate(tasks):
-        if np.max(np.abs(t - task)) <= MATCH_TOL:
-            return i
-    return None
 
 
 def _mlp(sizes: list[int], hidden: nn.Module, out: nn.Module | None, gen: torch.Generator) -> nn.Sequential:
@@ -193,7 +185,7 @@ class GoalGANTeacher(Teacher):
         cfg = self.config
         self.episodes += 1
         task = np.asarray(task, np.float64)
-        i = _match([p["task"] for p in self._pending], task)
+        i = match_pending([p["task"] for p in self._pending], task)
         if i is not None:
             entry = self._pending[i]
             entry["outcomes"].append(bool(success))

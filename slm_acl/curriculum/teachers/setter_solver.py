@@ -63,12 +63,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import Teacher, TeacherContext, match_pending
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
-MATCH_TOL = 1e-6  # a returned task this close (max-abs) to a pending goal is that goal
 MAX_PENDING = 10_000  # goals waiting for their episode's end; older ones are dropped
 MIN_SCALE = 1e-2  # the couplings' smallest scale (keeps the inverse finite)
 F_LOW = 1e-8  # feasibilities are drawn from U(F_LOW, 1)
@@ -88,13 +87,6 @@ class SetterSolverConfig:
     learning_rate: float = param(3e-4, gt=0, doc="Adam step size of judge and setter")
     train_steps: int = param(1, ge=1, doc="Adam steps of judge and of setter per training (published: 1)")
 
-
-def _match(tasks: list[np.ndarray], task: np.ndarray) -> int | None:
-    """Index of the first pending task equal to `task` up to MATCH_TOL, or None."""
-    for i, t in enumerate(tasks):
-        if np.max(np.abs(t - task)) <= MATCH_TOL:
-            return i
-    return None
 
 
 def _linear(n_in: int, n_out: int, gen: torch.Generator, zero: bool = False) -> nn.Linear:
@@ -231,7 +223,7 @@ class SetterSolverTeacher(Teacher):
 
     def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
         task = np.asarray(task, np.float64)
-        i = _match([p["task"] for p in self._pending], task)
+        i = match_pending([p["task"] for p in self._pending], task)
         f = float("nan") if i is None else self._pending.pop(i)["f"]  # unknown tasks still teach the judge
         self._window.append((np.clip(task, 0.0, 1.0), f, bool(success)))
         self.episodes += 1

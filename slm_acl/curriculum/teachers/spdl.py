@@ -94,12 +94,11 @@ import numpy as np
 import scipy.optimize
 import torch
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import MATCH_TOL, Teacher, TeacherContext, match_pending
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
-MATCH_TOL = 1e-6  # a returned task this close (max-abs) to a pending draw is that draw
 MAX_PENDING = 10_000  # draws waiting for their episode's end; older ones are dropped
 MAX_ALPHA = 1e5  # PercentageAlphaFunction's clamp
 MIN_LOG_STD = math.log(1e-6)
@@ -127,13 +126,6 @@ class SelfPacedConfig:
                                           "KL(pi || target) > kl_threshold; null: none")
     kl_threshold: float | None = param(None, ge=0, doc="KL to target above which std_lower_bound applies")
 
-
-def _match(tasks: list[np.ndarray], task: np.ndarray) -> int | None:
-    """Index of the first pending task equal to `task` up to MATCH_TOL, or None."""
-    for i, t in enumerate(tasks):
-        if np.max(np.abs(t - task)) <= MATCH_TOL:
-            return i
-    return None
 
 
 def _pack(mean: np.ndarray, chol: np.ndarray) -> np.ndarray:
@@ -230,13 +222,13 @@ class SelfPacedTeacher(Teacher):
         i = next((j for j, p in enumerate(self._pending) if p["obs"] is None
                   and np.max(np.abs(p["task"] - task)) <= MATCH_TOL), None)
         if i is None:
-            i = _match([p["task"] for p in self._pending], task)
+            i = match_pending([p["task"] for p in self._pending], task)
         if i is not None:
             self._pending[i]["obs"] = np.array(obs, copy=True)
 
     def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
         task = np.asarray(task, np.float64)
-        i = _match([p["task"] for p in self._pending], task)
+        i = match_pending([p["task"] for p in self._pending], task)
         if i is None:
             raw, obs = np.clip(task, 0.0, 1.0), None
         else:
