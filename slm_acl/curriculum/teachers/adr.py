@@ -120,32 +120,34 @@ class ADR(Teacher):
         task = np.asarray(task, dtype=np.float64).reshape(self.dim)
         value = float(success) if self.config.signal == "success" else float(episodic_return)
         self.episodes += 1
-        step, hi_thr, lo_thr = self.config.step_size, self.config.max_reward_thr, self.config.min_reward_thr
         for i in range(self.dim):
             at_min = abs(task[i] - self.low[i]) <= BOUND_TOL
             at_max = abs(task[i] - self.high[i]) <= BOUND_TOL
             if at_min:
-                queue = self.queues[0][i]
-                queue.append(value)
-                if len(queue) >= self.config.queue_len:
-                    mean = float(np.mean(queue))
-                    if mean >= hi_thr:  # widen: move the min down
-                        self.low[i] = max(self.low[i] - step, 0.0)
-                    elif mean <= lo_thr:  # narrow: move the min up, never past the max
-                        self.low[i] = min(self.low[i] + step, self.high[i])
-                    self.moves += mean >= hi_thr or mean <= lo_thr
-                    queue.clear()
+                self._record_on_bound(0, i, value)
             if at_max:
-                queue = self.queues[1][i]
-                queue.append(value)
-                if len(queue) >= self.config.queue_len:
-                    mean = float(np.mean(queue))
-                    if mean >= hi_thr:  # widen: move the max up
-                        self.high[i] = min(self.high[i] + step, 1.0)
-                    elif mean <= lo_thr:  # narrow: move the max down, never past the min
-                        self.high[i] = max(self.high[i] - step, self.low[i])
-                    self.moves += mean >= hi_thr or mean <= lo_thr
-                    queue.clear()
+                self._record_on_bound(1, i, value)
+
+    def _record_on_bound(self, side: int, i: int, value: float) -> None:
+        """Queue an outcome on bound `side` (0: min, 1: max) of dim i; a full queue moves that bound
+        outward (widen) when its mean passes max_reward_thr, inward (narrow, never past the other bound)
+        when it falls to min_reward_thr."""
+        queue = self.queues[side][i]
+        queue.append(value)
+        if len(queue) < self.config.queue_len:
+            return
+        mean = float(np.mean(queue))
+        queue.clear()
+        bounds, outward = (self.low, -1.0) if side == 0 else (self.high, 1.0)
+        step = self.config.step_size
+        if mean >= self.config.max_reward_thr:
+            bounds[i] = min(max(bounds[i] + outward * step, 0.0), 1.0)
+        elif mean <= self.config.min_reward_thr:
+            inward = bounds[i] - outward * step
+            bounds[i] = min(inward, self.high[i]) if side == 0 else max(inward, self.low[i])
+        else:
+            return
+        self.moves += 1
 
     def info(self) -> dict[str, Any]:
         return {"low": self.low.tolist(), "high": self.high.tolist(), "episodes": self.episodes,
