@@ -6,6 +6,8 @@
     python run_lab.py SPEC_FILE SPEC_NAME dev           # one short verbose session with extra checks
     python run_lab.py SPEC_FILE SPEC_NAME train@data/RUN_DIR           # resume a killed run
     python run_lab.py SESSION_SPEC SPEC_NAME enjoy@data/RUN_DIR/SPEC_t0_s0   # replay with video
+    python run_lab.py SPEC_FILE SPEC_NAME search        # Ray Tune over the spec's search block
+    python run_lab.py SPEC_FILE SPEC_NAME search@data/RUN_DIR         # resume a killed search
     -s VAR=VALUE fills ${VAR} in the spec (in enjoy mode: task dims, episodes, video_episodes)
 """
 from __future__ import annotations
@@ -23,11 +25,17 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("spec_file", nargs="?", help="a spec file (JSON)")
     parser.add_argument("spec_name", nargs="?", help="the spec's name in the file")
-    parser.add_argument("mode", nargs="?", default="dev", help="train | dev | train@RUN_DIR | enjoy@SESSION")
+    parser.add_argument("mode", nargs="?", default="dev",
+                        help="train | dev | search | train@RUN_DIR | search@RUN_DIR | enjoy@SESSION")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="VAR=VALUE",
                         help="fill ${VAR} placeholders (repeatable)")
     parser.add_argument("--data-dir", default=os.environ.get("SLM_ACL_DATA_DIR", "data"),
                         help="where runs are written (default: data/)")
+    parser.add_argument("--ray-address", default=None,
+                        help="search: attach to this Ray cluster (default: RAY_ADDRESS, else Ray on this machine)")
+    parser.add_argument("--storage-path", default=None,
+                        help="search: where Ray Tune keeps its state (default: the run folder; a path every "
+                             "node can reach on a cluster)")
     parser.add_argument("--schedule", default="config/experiments.json",
                         help="the schedule run when no spec is given")
     args = parser.parse_args(argv)
@@ -45,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.spec_name is None:
             parser.error("give SPEC_FILE SPEC_NAME [MODE], or nothing to run the schedule")
         else:
-            control.run(args.spec_file, args.spec_name, args.mode, loader.parse_sets(args.set), args.data_dir)
+            control.run(args.spec_file, args.spec_name, args.mode, loader.parse_sets(args.set), args.data_dir,
+                        args.ray_address, args.storage_path)
     except SpecError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_SPEC_ERROR

@@ -26,6 +26,7 @@ setup(
         "tqdm>=4.66",
         "threadpoolctl>=3",
     ],
-    extras_require={"test": ["pytest>=8", "hypothesis>=6"], "bench": ["stable-baselines3>=2.3"]},
+    extras_require={"test": ["pytest>=8", "hypothesis>=6"], "bench": ["stable-baselines3>=2.3"],
+                    "search": ["optuna>=3.4"]},  # meta.search_algorithm "optuna"
     entry_points={"console_scripts": []},
 )

@@ -3,6 +3,7 @@
 Every step pays `level` (the task parameter); an episode lasts a random natural length drawn from
 LENGTHS by the env's seeded generator, then terminates. The return of an episode is therefore
 exactly level * length. Importable as `task_echo_env:TaskEcho-v0` (also in subprocess workers).
+`fail_after_resets=N` makes the N-th reset raise, to test how runs record a failure.
 """
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ class TaskEcho(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
     task_params = {"level": (0.0, 10.0), "other": (0.0, 1.0)}
 
-    def __init__(self, render_mode=None):
+    def __init__(self, render_mode=None, fail_after_resets=None):
         self.render_mode = render_mode
+        self.fail_after_resets, self.resets = fail_after_resets, 0
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), dtype=np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
         self.level, self.t, self.length = 0.0, 0, 5
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self.resets += 1
+        if self.fail_after_resets is not None and self.resets >= self.fail_after_resets:
+            raise RuntimeError(f"TaskEcho: failing on reset {self.resets} as asked (fail_after_resets)")
         task = (options or {}).get("task") or {}
         unknown = set(task) - set(self.task_params)
         if unknown:

@@ -1,7 +1,7 @@
 """Lab modes: what `python run_lab.py SPEC_FILE SPEC_NAME MODE` does, one handler per mode.
 
 Modes are looked up in a registry (no if/elif chain): `train`, `dev`, `train@RUN_DIR` (resume),
-`enjoy@RUN_DIR/SPEC_tT_sS`. Other issues add modes by registering a handler.
+`enjoy@RUN_DIR/SPEC_tT_sS`, `search`, `search@RUN_DIR` (resume a killed search).
 """
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ class Request:
     target: str | None  # the part after '@'
     sets: Mapping[str, str]
     data_dir: str
+    ray_address: str | None = None  # search: attach to this Ray cluster (else RAY_ADDRESS, else local)
+    storage_path: str | None = None  # search: where Tune keeps its state (default: the run folder)
 
 
 Handler = Callable[[Request], Any]
@@ -61,9 +63,10 @@ def parse_mode(text: str) -> tuple[str, str | None]:
 
 
 def run(spec_file: str, spec_name: str, mode_text: str, sets: Mapping[str, str] | None = None,
-        data_dir: str = "data") -> Any:
+        data_dir: str = "data", ray_address: str | None = None, storage_path: str | None = None) -> Any:
     name, target = parse_mode(mode_text)
-    return MODES[name](Request(spec_file, spec_name, name, target, dict(sets or {}), data_dir))
+    return MODES[name](Request(spec_file, spec_name, name, target, dict(sets or {}), data_dir,
+                               ray_address, storage_path))
 
 
 def _start(run_spec: RunSpec, data_dir: str) -> RunPaths:
@@ -97,8 +100,8 @@ def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [path]
 
 
-def resume(req: Request) -> TrialResult:
-    """train@RUN_DIR: continue every unfinished session of the run from its last checkpoint."""
+def _saved_run(req: Request) -> tuple[RunSpec, RunPaths]:
+    """The spec a run in `req.target` started with, checked against the spec given now."""
     predir = Path(req.target)
     saved_file = predir / f"{req.spec_name}_spec.json"
     if not saved_file.exists():
@@ -114,8 +117,30 @@ def resume(req: Request) -> TrialResult:
     run_spec = validate(copy.deepcopy(saved))
     paths = RunPaths(predir, run_spec.name)
     paths.make_dirs()
-    log.info(f"{run_spec.name}: resuming {predir}")
+    return run_spec, paths
+
+
+def resume(req: Request) -> TrialResult:
+    """train@RUN_DIR: continue every unfinished session of the run from its last checkpoint."""
+    run_spec, paths = _saved_run(req)
+    log.info(f"{run_spec.name}: resuming {paths.predir}")
     return run_trial(run_spec, paths, trial=0, mode="train")
+
+
+@mode("search")
+def search(req: Request) -> Any:
+    """Ray Tune over the spec's search block; `search@RUN_DIR` resumes a killed search."""
+    from slm_acl.experiment import search as search_lib
+
+    if req.target is not None:
+        run_spec, paths = _saved_run(req)
+        return search_lib.resume_search(run_spec, paths, req.ray_address)
+    run_spec = _load(req)
+    if run_spec.spec.search is None:
+        raise SpecError("search", f"spec {run_spec.name!r} has no search block; add one, e.g. "
+                        '{"curriculum": {"teacher": {"fit_rate__choice": [50, 150, 250]}}}')
+    paths = _start(run_spec, req.data_dir)
+    return search_lib.run_search(run_spec, paths, req.ray_address, req.storage_path)
 
 
 @mode("dev")

@@ -13,7 +13,7 @@ import logging
 import math
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -87,10 +87,16 @@ class BodyBook:
             table.flush()
 
 
+EvalListener = Callable[[dict[str, Any]], None]
+
+
 class Session:
+    """One seed. `on_eval`, when given, hears every evaluation (a search reports them to Ray Tune)."""
+
     def __init__(self, run: RunSpec, paths: RunPaths, trial: int = 0, session: int = 0,
-                 mode: str = "train", progress: bool | None = None):
+                 mode: str = "train", progress: bool | None = None, on_eval: EvalListener | None = None):
         self.run, self.paths, self.trial, self.session, self.mode = run, paths, trial, session, mode
+        self.on_eval = on_eval
         self.meta = run.spec.meta
         self.prename = paths.prename(trial, session)
         self.seeds = SeedTree(self.meta.seed, trial, session)
@@ -249,6 +255,10 @@ class Session:
                 book.curriculum.append({"frame": body.clock.frame, "sample": k, **dict(zip(body.task_columns, raw))})
             book.teacher.append({"frame": body.clock.frame,
                                  "info": json.dumps(body.controller.teacher.info(), default=_plain)})
+        if self.on_eval is not None:
+            self.on_eval({"session": self.session, "body": body.label, "frame": body.clock.frame,
+                          "mastered": summary["mastered"], "mean_return": summary["mean_return"],
+                          "return_ma": body.return_ma()})
         mastered = "" if math.isnan(summary["mastered"]) else f" | mastered {summary['mastered']:.1f}%"
         log.info(f"{self.prename} {body.label} | eval at frame {body.clock.frame} | "
                  f"mean return {summary['mean_return']:.2f} over {summary['n_tasks']} tasks{mastered}")
@@ -299,7 +309,7 @@ def _check_finite_parameters(agent: Agent) -> None:
 
 
 def run_session(raw: dict[str, Any], predir: str, trial: int, session: int, mode: str,
-                progress: bool | None = None) -> SessionResult:
+                progress: bool | None = None, on_eval: EvalListener | None = None) -> SessionResult:
     """Entry point for worker processes: re-validate the resolved spec and run one session."""
     from pathlib import Path
 
@@ -307,4 +317,4 @@ def run_session(raw: dict[str, Any], predir: str, trial: int, session: int, mode
 
     run = validate(raw)
     paths = RunPaths(Path(predir), run.name)
-    return Session(run, paths, trial, session, mode, progress).run_session()
+    return Session(run, paths, trial, session, mode, progress, on_eval).run_session()

@@ -96,6 +96,21 @@ class BodySpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class ResourcesSpec:
+    cpu: float | None = param(None, gt=0, doc="CPUs a session reserves in Ray (null: meta.num_threads)")
+    gpu: float = param(0.0, ge=0, doc="GPUs a session reserves in Ray (fractions share one GPU)")
+
+
+@dataclasses.dataclass(frozen=True)
+class SchedulerSpec:
+    name: Literal["ASHA"] = param(doc="the Tune trial scheduler (ASHA: asynchronous successive halving)")
+    grace_period: int | None = param(None, ge=1, doc="frames a trial runs before it may be stopped "
+                                     "(null: meta.eval_frequency)")
+    reduction_factor: float = param(3.0, gt=1, doc="ASHA keeps 1/reduction_factor of the trials at each rung")
+    brackets: int = param(1, ge=1, doc="ASHA brackets")
+
+
+@dataclasses.dataclass(frozen=True)
 class MetaSpec:
     seed: int = param(42, ge=0, doc="root seed; each session's seed derives from (seed, trial, session)")
     max_session: int = param(1, ge=1, doc="sessions (seeds) per trial, run in parallel")
@@ -106,7 +121,11 @@ class MetaSpec:
     eval_episodes: int = param(10, ge=1, doc="evaluation episodes for bodies without a test set")
     num_threads: int = param(1, ge=1, doc="BLAS / torch threads per session process")
     max_parallel: int | None = param(None, ge=1, doc="sessions run at once (null: the machine's cores)")
-    resources: dict[str, Any] = param(factory=dict, doc="per-session resources for Ray (cpu, gpu)")
+    resources: ResourcesSpec = param(factory=ResourcesSpec, doc="per-session resources in Ray (search mode)")
+    search_algorithm: Literal["random", "optuna"] = param(
+        "random", doc="how a search samples its trials: random (and grid) sampling, or Optuna's TPE")
+    search_scheduler: SchedulerSpec | None = param(
+        None, doc="stop bad trials early from the scores reported at each evaluation (null: run every trial)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pydash
 
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
 from slm_acl.env.registry import LAB_ENVS, is_body_file
-from slm_acl.spec import loader
+from slm_acl.spec import loader, search_space
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.model import CurriculumSpec, Spec
 from slm_acl.spec.schema import build
@@ -84,7 +84,25 @@ def validate(raw: dict[str, Any]) -> RunSpec:
     bodies = tuple(_resolve_bodies(spec, raw))
     for plan in bodies:
         _check_embodiment_fits(spec, plan)
+    if spec.search is not None:
+        _check_search(raw, spec)
     return RunSpec(raw=raw, spec=spec, bodies=bodies)
+
+
+def _check_search(raw: dict[str, Any], spec: Spec) -> None:
+    """The search block parses, and the spec stays valid at every grid value and both ends of every range."""
+    keys = search_space.parse(spec.search, search_space.without_search(raw))
+    if spec.meta.search_algorithm == "optuna":
+        grids = [k.name for k in keys if k.distribution.exhaustive]
+        if grids:
+            raise SpecError("search", f"__grid_search ({', '.join(grids)}) cannot be used with "
+                            "meta.search_algorithm 'optuna'; use __choice")
+    for values in search_space.example_values(keys):
+        try:
+            validate(search_space.apply(raw, values))
+        except SpecError as err:
+            tried = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise SpecError(err.path, f"{err.message} (with the searched values {tried})") from None
 
 
 def _check_curriculum(curriculum: CurriculumSpec, path: str) -> None:
