@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from slm_acl.spec import loader
 
         if args.spec_file is None:
-            control.run_schedule(args.schedule, data_dir=args.data_dir)
+            control.run_schedule(args.schedule, data_dir=args.data_dir, ray_address=args.ray_address)
         elif args.spec_name is None:
             parser.error("give SPEC_FILE SPEC_NAME [MODE], or nothing to run the schedule")
         else:

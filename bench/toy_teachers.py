@@ -16,10 +16,10 @@ teachers present, and prints "holds" or "does not hold".
 Teachers that need expert knowledge get it in toy terms: `initial_dist` centred on the origin
 cell (std 0.1), `target_dist` the whole space (centre, std 0.25); `success_return` is 0.75 (the
 reward of a mastered cell). Teachers whose required settings are expert knowledge get toy values
-(`toy_preset`: ADR's reward thresholds and start, the Oracle's window step), printed before the
+(`slm_acl.env.toy.toy_preset`: ADR's reward thresholds and start, the Oracle's window step), printed before the
 table; `--settings NAME='{"key": value}'` overrides any key. The four teachers of teachDeepRL's toy
 experiments (ALP-GMM, Covar-GMM, RIAC, Random) run with the settings of those experiments
-(`TDRL_TOY_SETTINGS`), not the lab's TeachMyAgent-benchmark defaults. Other settings keep their
+(`slm_acl.env.toy.TDRL_TOY_SETTINGS`), not the lab's TeachMyAgent-benchmark defaults. Other settings keep their
 published defaults, which are tuned for real envs: rewards here lie in [0,1]. The toy has no steps
 (no `step_update` calls) and no observations (a value-estimating teacher gets V(task) = the expected
 reward of the task's cell; see `slm_acl.env.toy.bench`).
@@ -58,7 +58,6 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUME
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import dataclasses  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
@@ -72,10 +71,9 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from slm_acl.env.toy import ToyRun, origin_dist, run_teacher, whole_space_dist  # noqa: E402
+from slm_acl.env.toy import NB_CUBES, ToyRun, expert_knowledge, run_teacher, toy_preset  # noqa: E402
 from slm_acl.lib.provenance import git_sha  # noqa: E402
 
-NB_CUBES = 10
 # teachDeepRL's toy results (Portelas et al. 2019): (ahead, behind) pairs on the final score
 ORDERING = (("ALP-GMM", "RIAC"), ("ALP-GMM", "Covar-GMM"), ("ALP-GMM", "Random"), ("RIAC", "Random"),
             ("Covar-GMM", "Random"))
@@ -106,59 +104,6 @@ def teacher_classes() -> dict:
     from slm_acl.curriculum.teachers import TEACHERS
 
     return dict(TEACHERS.items())
-
-
-# The settings of teachDeepRL's toy experiments. Source: flowersteam/teachDeepRL
-# `teachDRL/toy_env/toy_env.py` builds every teacher with `params={}` (its `__main__` and the
-# `test_*` helpers), and the author's toy-experiment script (rPortelas/simple-learner-simulation,
-# `teachDRL/toy_env/toy_env.py`, "EXPE PAPIER": `params = [{}, {}, {}, {}]`) does too, so they ran
-# with the class defaults of teachDeepRL's `teachDRL/teachers/algos/{alp_gmm,covar_gmm,riac}.py`
-# (REFERENCE.md 1.5 "TDRL default" column, 1.6 and 1.7). Rewards are in [0,1] there and were fitted
-# raw, hence normalise_alp / normalise_return off. RIAC's mutation adds N(0, 0.1) in raw units, 0.1
-# of the toy's [0,1] range; its split score stays the lab's (riac.py, deliberate differences).
-TDRL_TOY_SETTINGS: dict[str, dict] = {
-    "ALP-GMM": {"fit_rate": 250, "nb_bootstrap": 250, "potential_ks": list(range(2, 11)), "random_task_ratio": 0.2,
-                "gmm_fitness_func": "aic", "nb_em_init": 1, "warm_start": False, "alp_buffer_size": 500,
-                "alp_max_size": None, "normalise_alp": False},
-    "Covar-GMM": {"fit_rate": 250, "nb_bootstrap": 250, "potential_ks": list(range(2, 11)), "random_task_ratio": 0.2,
-                  "absolute_lp": False, "normalise_return": False},
-    "RIAC": {"max_region_size": 200, "alp_window_size": 200, "nb_split_attempts": 50, "min_region_size": 10,
-             "min_dims_range_ratio": 1 / 15, "discard_ratio": 0.25, "sampling_in_leaves_only": False,
-             "random_ratio": 0.2, "mutation_ratio": 0.1, "mutation_std": 0.1},
-}
-
-
-def toy_preset(name: str, cls, dim: int, extra_dims: int) -> tuple[dict, bool]:
-    """Settings in toy units for teachers with required expert-knowledge settings or published toy
-    settings, and whether the teacher gets `initial_dist` although it does not require it (its
-    published "original" setting).
-
-    ALP-GMM, Covar-GMM and RIAC get teachDeepRL's toy-experiment settings (`TDRL_TOY_SETTINGS`);
-    Random has none. ADR widens a bound when the mean return of its boundary samples reaches a
-    mastered cell's reward (0.75) and narrows it when none of them learnt (0); it starts at the
-    origin cell, as TeachMyAgent's ADR starts at `initial_dist`. The Oracle walks diagonally from
-    the origin, 1/30 of the range per relevant dim (Stump Tracks' step), not along irrelevant dims,
-    each time the mean return of its window exceeds a mastered cell's reward. Keys the teacher's
-    Config does not declare (a teacher still being written) are left out.
-    """
-    presets = {
-        **{n: (dict(s), False) for n, s in TDRL_TOY_SETTINGS.items()},
-        "ADR": ({"max_reward_thr": 0.75, "min_reward_thr": 0.0}, True),
-        "Oracle": ({"window_step": [1 / 30] * dim + [0.0] * extra_dims, "reward_thr": 0.75}, False),
-    }
-    settings, initial_dist = presets.get(name, ({}, False))
-    fields = {f.name for f in dataclasses.fields(cls.Config)}
-    return {k: v for k, v in settings.items() if k in fields}, initial_dist
-
-
-def expert_knowledge(cls, task_dim: int, initial_dist: bool = False) -> dict:
-    """The toy's expert knowledge: for the teachers that require it, and `initial_dist` where asked."""
-    dists = {}
-    if cls.needs_initial_dist or initial_dist:
-        dists["initial_dist"] = origin_dist(task_dim, NB_CUBES)
-    if cls.needs_target_dist:
-        dists["target_dist"] = whole_space_dist(task_dim)
-    return dists
 
 
 def run_one(job: dict) -> tuple[str, int, ToyRun | str]:

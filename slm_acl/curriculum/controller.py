@@ -118,7 +118,10 @@ class CurriculumController:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.pending = [None if p is None else np.asarray(p, dtype=np.float64) for p in state["pending"]]
-        self.proposals = [None if p is None else np.asarray(p, dtype=np.float64) for p in state["proposals"]]
+        if "proposals" in state:
+            self.proposals = [None if p is None else np.asarray(p, dtype=np.float64) for p in state["proposals"]]
+        else:  # a checkpoint from before dimension shuffling existed: the proposal is the task in the unit cube
+            self.proposals = [None if p is None else self.task_space.normalise(p) for p in self.pending]
         self.samples = int(state["samples"])
         if self.shuffler is not None:
             self.shuffler.load_state_dict(state["shuffler"])

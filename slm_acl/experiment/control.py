@@ -168,16 +168,44 @@ def enjoy_mode(req: Request) -> Any:
     return enjoy(req.target, req.sets, spec_file=req.spec_file)
 
 
-def run_schedule(path: str | Path, data_dir: str = "data") -> list[Any]:
-    """Run `config/experiments.json`: {spec_file: {spec_name: mode}} in order."""
+class ScheduleError(RuntimeError):
+    """Some experiments of a schedule failed; the others ran."""
+
+
+def read_schedule(path: str | Path) -> list[tuple[str, str, str]]:
+    """`config/experiments.json` as (spec_file, spec_name, mode) entries, every one checked before any runs."""
     schedule = read_json(path)
-    if not isinstance(schedule, dict):
+    if not isinstance(schedule, dict) or not schedule:
         raise SpecError("", f"{path} must map spec files to {{spec_name: mode}}")
-    results = []
-    for spec_file, entries in schedule.items():
-        if not isinstance(entries, dict):
-            raise SpecError(spec_file, f"expected {{spec_name: mode}}, got {entries!r}")
-        for spec_name, mode_text in entries.items():
-            log.info(f"schedule: {spec_file} {spec_name} {mode_text}")
-            results.append(run(spec_file, spec_name, mode_text, data_dir=data_dir))
+    entries = []
+    for spec_file, names in schedule.items():
+        if not isinstance(names, dict) or not names:
+            raise SpecError(spec_file, f"in {path}: expected {{spec_name: mode}}, got {names!r}")
+        specs = loader.read_spec_file(spec_file)
+        for spec_name, mode_text in names.items():
+            loader.pick(specs, spec_name, spec_file)
+            if not isinstance(mode_text, str):
+                raise SpecError(f"{spec_file}.{spec_name}", f"in {path}: the mode must be a string, got {mode_text!r}")
+            parse_mode(mode_text)
+            entries.append((spec_file, spec_name, mode_text))
+    return entries
+
+
+def run_schedule(path: str | Path, data_dir: str = "data", ray_address: str | None = None) -> list[Any]:
+    """Run `config/experiments.json` ({spec_file: {spec_name: mode}}) in order.
+
+    Every entry is checked first, so a typo in the last one does not surface hours later. An experiment
+    that fails is logged and the next one runs; the failures are raised together at the end.
+    """
+    entries = read_schedule(path)
+    results, failures = [], []
+    for k, (spec_file, spec_name, mode_text) in enumerate(entries, 1):
+        log.info(f"schedule {k}/{len(entries)}: {spec_file} {spec_name} {mode_text}")
+        try:
+            results.append(run(spec_file, spec_name, mode_text, data_dir=data_dir, ray_address=ray_address))
+        except Exception as err:  # noqa: BLE001 - one failed experiment must not cancel the rest
+            failures.append(f"{spec_file} {spec_name} {mode_text}: {type(err).__name__}: {err}")
+            log.error(f"schedule {k}/{len(entries)} failed: {failures[-1]}")
+    if failures:
+        raise ScheduleError(f"{len(failures)} of {len(entries)} scheduled experiments failed: " + "; ".join(failures))
     return results

@@ -204,11 +204,15 @@ def run_search_trial(config: dict[str, Any], base_raw: dict, predir: str) -> Non
     for s in sessions:
         write_json(paths.spec_file(trial, s), resolved_raw(run, paths, trial, s))
     task = _remote_session.options(num_cpus=session_cpus(meta), num_gpus=meta.resources.gpu)
-    streams = {task.remote(resolved_raw(run, paths, trial, s), predir, trial, s, meta.num_threads): s
-               for s in sessions}
+    waiting = list(sessions)  # started as bundles free up (meta.max_parallel)
+    streams: dict[Any, int] = {}
     board = EvalBoard(sessions, [p.label for p in run.bodies])
+    last_frame = max(b.max_frame for b in run.spec.env)
     try:
-        while streams:
+        while streams or waiting:
+            while waiting and len(streams) < parallel_sessions(meta):
+                s = waiting.pop(0)
+                streams[task.remote(resolved_raw(run, paths, trial, s), predir, trial, s, meta.num_threads)] = s
             ready, _ = ray.wait(list(streams), num_returns=1)
             for stream in ready:
                 s = streams[stream]
@@ -224,13 +228,14 @@ def run_search_trial(config: dict[str, Any], base_raw: dict, predir: str) -> Non
                 else:
                     board.add(item)
                 for report in board.ready_rounds():
-                    tune.report({"trial": trial, **report})
+                    if report[TIME_ATTR] < last_frame:  # the last evaluation is reported with the trial's metrics
+                        tune.report({"trial": trial, **report})
     finally:
         for stream in streams:
             ray.cancel(stream, force=True)
     metrics = analyse_trial(run, paths, trial, sessions)
-    final = {"trial": trial, TIME_ATTR: max(b.max_frame for b in run.spec.env),
-             **{c: metrics.get(c, float("nan")) for c in RESULT_COLUMNS}, "done": True}
+    final = {"trial": trial, TIME_ATTR: last_frame,
+             **{c: metrics.get(c, float("nan")) for c in RESULT_COLUMNS}, "complete": True}
     final[SCORE] = trial_score(final)
     tune.report(final)
 
@@ -244,12 +249,35 @@ def session_cpus(meta: MetaSpec) -> float:
     return meta.resources.cpu if meta.resources.cpu is not None else float(meta.num_threads)
 
 
+def parallel_sessions(meta: MetaSpec) -> int:
+    return min(meta.max_session, meta.max_parallel or meta.max_session)
+
+
 def trial_resources(meta: MetaSpec) -> tune.PlacementGroupFactory:
-    """An empty bundle for the trainable (it only waits) and one bundle per session."""
+    """An empty bundle for the trainable (it only waits) and one bundle per session run at once.
+
+    With `meta.max_parallel` below `max_session`, the trial holds that many bundles and its other
+    sessions queue for them.
+    """
     bundle = {"CPU": session_cpus(meta)}
     if meta.resources.gpu:
         bundle["GPU"] = meta.resources.gpu
-    return tune.PlacementGroupFactory([{}] + [dict(bundle) for _ in range(meta.max_session)])
+    return tune.PlacementGroupFactory([{}] + [dict(bundle) for _ in range(parallel_sessions(meta))])
+
+
+def check_fits(meta: MetaSpec, available: dict[str, float], local: bool) -> None:
+    """A trial that needs more than a local Ray has would wait forever: say so, with the keys to change."""
+    needs = {"CPU": session_cpus(meta) * parallel_sessions(meta), "GPU": meta.resources.gpu * parallel_sessions(meta)}
+    short = {k: v for k, v in needs.items() if v > available.get(k, 0.0) + 1e-9}
+    if not short:
+        return
+    message = (f"a trial needs {', '.join(f'{v:g} {k}' for k, v in short.items())} at once "
+               f"({parallel_sessions(meta)} sessions x meta.resources), but Ray has "
+               f"{', '.join(f'{available.get(k, 0.0):g} {k}' for k in short)}; lower meta.max_parallel "
+               "(sessions at once) or meta.resources")
+    if local:
+        raise SpecError("meta.resources", message)
+    log.warning(message + " (waiting for the cluster to grow)")
 
 
 # ---- search algorithms and schedulers (registries) -------------------------------------------------------
@@ -304,13 +332,14 @@ def _trainable(run: RunSpec, predir: Path) -> Any:
 
 
 def run_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None,
-               storage_path: str | None = None) -> SearchResult:
+               storage_path: str | None = None, verbose: int = 1) -> SearchResult:
     keys = search_space.parse(run.spec.search, search_space.without_search(run.raw))
     meta = run.spec.meta
     storage = str(Path(storage_path or paths.predir).resolve())
     write_json(paths.info(f"{paths.prename()}_search.json"),
                {"storage_path": storage, "tune_name": TUNE_NAME, "searched": [k.name for k in keys]})
     connect(ray_address)
+    check_fits(meta, ray.cluster_resources(), local=not (ray_address or os.environ.get("RAY_ADDRESS")))
     trials = meta.max_trial * search_space.grid_size(keys)
     log.info(f"{run.name}: searching {', '.join(k.name for k in keys)} over {trials} trial(s) of "
              f"{meta.max_session} session(s); Ray resources {ray.cluster_resources()}")
@@ -321,7 +350,7 @@ def run_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None,
         tune_config=tune.TuneConfig(metric=SCORE, mode="max", num_samples=meta.max_trial,
                                     search_alg=SEARCH_ALGORITHMS[meta.search_algorithm](meta), scheduler=scheduler,
                                     trial_dirname_creator=trial_dirname),
-        run_config=tune.RunConfig(name=TUNE_NAME, storage_path=storage, verbose=1),
+        run_config=tune.RunConfig(name=TUNE_NAME, storage_path=storage, verbose=verbose),
     )
     return _finish(run, paths, keys, tuner.fit())
 
@@ -367,7 +396,7 @@ def experiment_table(results: list[Any], numbers: list[int | None], searched: li
     for result, number in zip(results, numbers):
         metrics = result.metrics or {}
         row: dict[str, Any] = {"trial": -1 if number is None else number}
-        row["status"] = "ERROR" if result.error else ("TERMINATED" if metrics.get("done") else "STOPPED")
+        row["status"] = "ERROR" if result.error else ("TERMINATED" if metrics.get("complete") else "STOPPED")
         row[SCORE] = float(metrics.get(SCORE, float("nan")))
         row.update({name: _cell(result.config.get(name)) for name in searched})
         row[TIME_ATTR] = metrics.get(TIME_ATTR)
@@ -405,7 +434,9 @@ def _one_line(error: BaseException) -> str:
 def write_best_spec(run: RunSpec, paths: RunPaths, table: pd.DataFrame,
                     configs: dict[int, dict[str, Any]]) -> Path | None:
     """`{spec}_best_spec.json`: the spec with the best trial's values, ready for `run_lab.py FILE NAME train`."""
-    scored = table[table[SCORE].notna()]
+    scored = table[table[SCORE].notna() & (table["status"] == "TERMINATED")]  # final scores beat early ones
+    if scored.empty:
+        scored = table[table[SCORE].notna()]
     if scored.empty:
         return None
     best = scored.iloc[0]

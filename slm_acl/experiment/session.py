@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from slm_acl.aeb.body import Body
+from slm_acl.analysis.session_graphs import session_graphs
 from slm_acl.aeb.space import AEBSpace, Agent
 from slm_acl.agent.checks import TrainStepCheck
 from slm_acl.curriculum.controller import NonFiniteError
@@ -152,6 +153,7 @@ class Session:
                 complete = self._restore()
                 if not complete:
                     self._train()
+                self._draw_graphs()
                 return self._result()
             finally:
                 for e in self.evaluators:
@@ -275,6 +277,13 @@ class Session:
                  "plot_rngs": [r.bit_generator.state for r in self.plot_rngs],
                  "frames": {b.label: b.clock.frame for b in self.space.bodies}}
         checkpoint.save(self.ckpt_path, state)
+
+    def _draw_graphs(self) -> None:
+        """Session and curriculum graphs; a graph that fails is logged, the session's data is already safe."""
+        try:
+            session_graphs(self.run, self.paths, self.trial, self.session)
+        except Exception as err:  # noqa: BLE001 - never lose a finished session to a plotting error
+            log.warning(f"{self.prename}: graphs not drawn: {type(err).__name__}: {err}")
 
     def _result(self) -> SessionResult:
         bodies = self.space.bodies

@@ -15,8 +15,6 @@ from typing import Any
 import pandas as pd
 
 from slm_acl.analysis import graphs
-from slm_acl.analysis.curriculum_graphs import curriculum_graphs
-from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.session import SessionResult, resolved_raw, run_session
 from slm_acl.lib import logger as logging_lib
@@ -89,23 +87,15 @@ def run_trial(run: RunSpec, paths: RunPaths, trial: int = 0, mode: str = "train"
 
 
 def analyse_trial(run: RunSpec, paths: RunPaths, trial: int, sessions: list[int]) -> dict[str, float]:
-    """Session graphs, the trial graph and the trial table (final metrics per session and body)."""
+    """The trial graph and the trial table (final metrics per session and body).
+
+    Each session draws its own graphs when it ends (`session_graphs`), in its worker, so that this
+    serial step stays short.
+    """
     rows: list[dict[str, Any]] = []
     for plan in run.bodies:
         label = plan.label
         for s in sessions:
-            graphs.session_graph(paths.table(trial, s, label, "session_df"), paths.table(trial, s, label, "eval_df"),
-                                 paths.graph(f"{paths.prename(trial, s)}_{label}_session_graph.png"),
-                                 f"{paths.prename(trial, s)} {label}")
-            if plan.curriculum is not None:
-                space = TaskSpace.from_spec(plan.curriculum.task_space)
-                prename = f"{paths.prename(trial, s)}_{label}"
-                curriculum_graphs(paths.table(trial, s, label, "session_df"),
-                                  paths.table(trial, s, label, "curriculum_df"),
-                                  paths.table(trial, s, label, "teacher_df"), space.low, space.high,
-                                  paths.graph(f"{prename}_curriculum.png"), paths.graph(f"{prename}_curriculum.gif"),
-                                  f"{paths.prename(trial, s)} {label} ({plan.curriculum.teacher.name})",
-                                  shuffled=plan.curriculum.shuffle_dimensions)
             evals = paths.table(trial, s, label, "eval_df")
             episodes = paths.table(trial, s, label, "session_df")
             row: dict[str, Any] = {"session": s, "body": label}

@@ -13,7 +13,7 @@ from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.session import Session
 from slm_acl.spec import validate
 
-SPEC_FILES = ["ppo.json", "sac.json", "hydra.json", "demo.json", "multi_body.json"]
+SPEC_FILES = ["ppo.json", "sac.json", "hydra.json", "demo.json", "multi_body.json", "search.json"]
 CASES = [(f, name) for f in SPEC_FILES for name in json.loads((ROOT / "spec" / f).read_text())]
 
 

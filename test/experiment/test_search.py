@@ -112,6 +112,33 @@ def test_optuna_search_runs_its_trials(tmp_path, local_ray):
     assert (result.experiment_df["status"] == "TERMINATED").all()
 
 
+def test_a_trial_too_big_for_a_local_ray_is_refused_with_the_keys_to_change():
+    meta = validate(make_raw(meta={"max_session": 4, "resources": {"cpu": 1}})).spec.meta
+    with pytest.raises(SpecError, match="max_parallel"):
+        search.check_fits(meta, {"CPU": 2.0}, local=True)
+    search.check_fits(meta, {"CPU": 2.0}, local=False)  # a cluster may grow: a warning only
+    capped = validate(make_raw(meta={"max_session": 4, "max_parallel": 2})).spec.meta
+    search.check_fits(capped, {"CPU": 2.0}, local=True)
+    resources = search.trial_resources(capped)
+    assert resources.head_bundle_is_empty  # the trainable only waits on its sessions
+    assert resources.required_resources == {"CPU": 2.0}  # 2 sessions at once, 1 CPU each
+
+
+def test_asha_stops_bad_trials_early_from_the_per_evaluation_reports(tmp_path, local_ray):
+    """Without a curriculum the score is the return moving average; Pendulum's longer episodes score worse."""
+    raw = make_raw(meta={"seed": 3, "log_frequency": 1000, "eval_frequency": 1000, "eval_episodes": 1,
+                         "search_scheduler": {"name": "ASHA", "grace_period": 2000, "reduction_factor": 2}})
+    del raw["curriculum"]
+    raw["env"] = [{"name": "slm_acl/ParamPendulum-v0", "num_envs": 1, "max_frame": 12_000}]
+    raw["search"] = {"env": [{"max_t__grid_search": [10, 50, 100, 200]}]}
+    table = run_mode(str(write_spec(tmp_path, raw)), "t", "search", data_dir=str(tmp_path / "data")).experiment_df
+    best = table.iloc[0]
+    assert best["env.0.max_t"] == 10 and best["status"] == "TERMINATED" and best["frame"] == 12_000
+    stopped = table[table["status"] == "STOPPED"]
+    assert len(stopped) >= 2 and (stopped["frame"] < 12_000).all()
+    assert stopped["score"].notna().all()  # their last reported score is kept
+
+
 def test_search_needs_a_search_block(tmp_path):
     with pytest.raises(SpecError, match="no search block"):
         run_mode(str(write_spec(tmp_path, make_raw())), "t", "search", data_dir=str(tmp_path / "data"))

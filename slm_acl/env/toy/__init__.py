@@ -1,4 +1,6 @@
 """teachDeepRL's toy bench: a simulated student for testing teachers in seconds, without RL."""
 from slm_acl.env.toy.bench import ToyRun, ToyStudent, origin_dist, play_teacher, run_teacher, whole_space_dist
+from slm_acl.env.toy.presets import NB_CUBES, TDRL_TOY_SETTINGS, expert_knowledge, toy_preset
 
-__all__ = ["ToyRun", "ToyStudent", "origin_dist", "play_teacher", "run_teacher", "whole_space_dist"]
+__all__ = ["NB_CUBES", "TDRL_TOY_SETTINGS", "ToyRun", "ToyStudent", "expert_knowledge", "origin_dist",
+           "play_teacher", "run_teacher", "toy_preset", "whole_space_dist"]
