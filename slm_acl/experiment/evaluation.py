@@ -15,7 +15,7 @@ import numpy as np
 from slm_acl.aeb.body import Body
 from slm_acl.aeb.space import Agent, env_maker
 from slm_acl.curriculum.task_space import TaskSpace
-from slm_acl.curriculum.test_sets import TestSet, load_shipped, uniform
+from slm_acl.curriculum.test_sets import TestSet, test_set_for_curriculum
 from slm_acl.env.vector import SyncVecEnv
 from slm_acl.spec.validate import BodyPlan, RunSpec
 
@@ -26,9 +26,8 @@ def test_set_for(plan: BodyPlan) -> TestSet | None:
     curriculum = plan.curriculum
     if curriculum is None:
         return None
-    if curriculum.test_set is not None:
-        return load_shipped(curriculum.test_set)
-    return uniform(TaskSpace.from_spec(curriculum.task_space), curriculum.test_set_size)
+    return test_set_for_curriculum(TaskSpace.from_spec(curriculum.task_space), curriculum.test_set,
+                                   curriculum.test_set_size, curriculum.test_set_seed)
 
 
 @dataclasses.dataclass

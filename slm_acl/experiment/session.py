@@ -22,6 +22,7 @@ from slm_acl.analysis.session_graphs import session_graphs
 from slm_acl.aeb.space import AEBSpace, Agent
 from slm_acl.agent.checks import TrainStepCheck
 from slm_acl.curriculum.controller import NonFiniteError
+from slm_acl.curriculum.test_sets import to_json
 from slm_acl.experiment import checkpoint
 from slm_acl.experiment.evaluation import Evaluator
 from slm_acl.experiment.paths import RunPaths
@@ -113,6 +114,9 @@ class Session:
                                getattr(self._agent_of(b).algorithm, "metric_names", []))
                       for b in self.space.bodies]
         self.evaluators = [Evaluator(self.run, b, self._agent_of(b)) for b in self.space.bodies]
+        for body, evaluator in zip(self.space.bodies, self.evaluators):  # the tasks, and how they were made
+            if evaluator.test_set is not None:
+                write_json(self.paths.info(f"{self.prename}_{body.label}_test_set.json"), to_json(evaluator.test_set))
         self.plot_rngs = [self.seeds.child(b.index).generator("curriculum_plot") for b in self.space.bodies]
         self.checks = ([TrainStepCheck(a.algorithm) for a in self.space.agents] if self.mode == "dev" else None)
 

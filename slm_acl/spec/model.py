@@ -27,14 +27,15 @@ def _check_embodiment(name: str) -> str | None:
 
 
 def _check_test_set(name: str) -> str | None:
-    from slm_acl.curriculum.test_sets import shipped_names
+    from slm_acl.curriculum.test_sets import GENERATORS, shipped_names
 
     names = shipped_names()
-    if name in names:
+    if name in names or name in GENERATORS:
         return None
-    hint = closest(name, names)
+    hint = closest(name, names + list(GENERATORS))
     did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-    return f"unknown test set {name!r}.{did_you_mean} Shipped test sets: {', '.join(names)}"
+    return (f"unknown test set {name!r}.{did_you_mean} Shipped test sets: {', '.join(names)}; "
+            f"generated: {', '.join(GENERATORS)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,10 +61,12 @@ class CurriculumSpec:
     teacher: Any = param(doc="the teacher: {'name': ..., its settings}", registry=TEACHERS)
     task_space: dict[str, Any] = param(
         doc="{param: [low, high] | [low, high, n] | [[low, high], ...] | a fixed number}")
-    test_set: str | None = param(None, doc="a shipped test set (null: uniform tasks, fixed seed)",
-                                 check=_check_test_set)
+    test_set: str | None = param(None, doc="a shipped test set, or a generated one: 'uniform' (test_set_size "
+                                 "tasks, seed test_set_seed) or 'grid' (test_set_size = k^dims points, k per dim, "
+                                 "bounds included); null: 'uniform'", check=_check_test_set)
     success_return: float | None = param(None, doc="an episode is a success when its return exceeds this")
-    test_set_size: int = param(100, ge=1, doc="tasks in the generated test set when test_set is null")
+    test_set_size: int = param(100, ge=1, doc="tasks in a generated test set")
+    test_set_seed: int = param(31, ge=0, doc="seed of a generated 'uniform' test set (TeachMyAgent: 31)")
     initial_dist: dict[str, list[float]] | None = param(
         None, doc="expert knowledge: an easy start, {'mean': [...], 'std': [...]} in raw units, one entry per "
                   "task dim (ALP-GMM / Covar-GMM bootstrap, ADR start, SPDL, GoalGAN pretraining)")

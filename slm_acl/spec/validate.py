@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 import pydash
 
+from slm_acl.curriculum import test_sets
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
 from slm_acl.env.registry import LAB_ENVS, is_body_file
 from slm_acl.spec import loader, search_space
@@ -110,6 +111,10 @@ def _check_curriculum(curriculum: CurriculumSpec, path: str) -> None:
         space = TaskSpace.from_spec(curriculum.task_space)
     except TaskError as err:
         raise SpecError(f"{path}.task_space", str(err)) from None
+    if curriculum.test_set == "grid" and test_sets.grid_points(curriculum.test_set_size, space.dim) is None:
+        raise SpecError(f"{path}.test_set_size", f"a grid test set over {space.dim} task dims needs test_set_size "
+                        f"= k^{space.dim}; {curriculum.test_set_size} is not (e.g. "
+                        f"{', '.join(str(k ** space.dim) for k in (3, 5, 10))})")
     for key in ("initial_dist", "target_dist"):
         dist = getattr(curriculum, key)
         if dist is not None:

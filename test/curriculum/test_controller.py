@@ -233,3 +233,41 @@ def test_the_teacher_gets_each_episodes_initial_observation_with_its_task(tmp_pa
         assert obs[1] == 0.0 and obs[0] == pytest.approx(1.0 + 8.0 * task[0], abs=1e-5)
     recorded = sorted(float(task[0]) for task, _ in seen)
     assert all(any(abs(float(u[0]) - r) < 1e-12 for r in recorded) for u in updates)
+
+
+def test_generated_test_sets_grid_and_uniform_are_recorded_with_how_they_were_made(tmp_path):
+    import json
+
+    import pandas as pd
+    from conftest import make_raw
+
+    from slm_acl.curriculum.test_sets import grid, load_shipped, uniform
+    from slm_acl.experiment.paths import RunPaths
+    from slm_acl.experiment.session import Session
+    from slm_acl.spec import SpecError, validate
+
+    space = TaskSpace.from_spec({"stump_height": [0.0, 3.0], "obstacle_spacing": [0.0, 6.0]})
+    made = grid(space, 100)
+    shipped = load_shipped("stump_tracks_grid_100")  # TeachMyAgent's grid: the same 100 points
+    assert sorted(map(tuple, made.tasks.round(9))) == sorted(map(tuple, shipped.tasks.round(9)))
+    assert "10 evenly spaced values per dim" in made.note
+    np.testing.assert_array_equal(uniform(space, 7, seed=5).tasks, uniform(space, 7, seed=5).tasks)
+    assert not np.array_equal(uniform(space, 7, seed=5).tasks, uniform(space, 7, seed=6).tasks)
+
+    curriculum = {"teacher": {"name": "Random"}, "task_space": {"mass": [0.5, 2.0], "length": [0.5, 1.5]},
+                  "success_return": -200, "test_set": "grid", "test_set_size": 9}
+    raw = make_raw(curriculum=curriculum)
+    paths = RunPaths.new(tmp_path, "t")
+    Session(validate(raw), paths, progress=False).run_session()
+    recorded = json.loads(paths.info("t_t0_s0_a0_e0_b0_test_set.json").read_text())
+    assert recorded["name"] == "grid_9" and len(recorded["tasks"]) == 9 and "grid of 3" in recorded["note"]
+    assert pd.read_csv(paths.table(0, 0, "a0_e0_b0", "eval_df"))["n_tasks"].eq(9).all()
+    with pytest.raises(SpecError, match="k\\^2; 10 is not"):
+        validate(make_raw(curriculum={**curriculum, "test_set_size": 10}))
+    with pytest.raises(SpecError, match="generated: uniform, grid"):
+        validate(make_raw(curriculum={**curriculum, "test_set": "gird"}))
+    uniform_raw = make_raw(curriculum={**curriculum, "test_set": "uniform", "test_set_size": 5, "test_set_seed": 4})
+    paths = RunPaths.new(tmp_path / "u", "t")
+    Session(validate(uniform_raw), paths, progress=False).run_session()
+    recorded = json.loads(paths.info("t_t0_s0_a0_e0_b0_test_set.json").read_text())
+    assert recorded["name"] == "uniform_5_seed4" and "default_rng(4)" in recorded["note"]
