@@ -13,16 +13,17 @@ failed: a failure is reported in its row, never fatal). Then it checks teachDeep
 final scores (ALP-GMM ahead of RIAC and Covar-GMM, all three ahead of Random), pair by pair for the
 teachers present, and prints "holds" or "does not hold".
 
-Teachers that need expert knowledge get it in toy terms: `initial_dist` centred on the origin
-cell (std 0.1), `target_dist` the whole space (centre, std 0.25); `success_return` is 0.75 (the
-reward of a mastered cell). Teachers whose required settings are expert knowledge get toy values
-(`slm_acl.env.toy.toy_preset`: ADR's reward thresholds and start, the Oracle's window step), printed before the
-table; `--settings NAME='{"key": value}'` overrides any key. The four teachers of teachDeepRL's toy
-experiments (ALP-GMM, Covar-GMM, RIAC, Random) run with the settings of those experiments
-(`slm_acl.env.toy.TDRL_TOY_SETTINGS`), not the lab's TeachMyAgent-benchmark defaults. Other settings keep their
-published defaults, which are tuned for real envs: rewards here lie in [0,1]. The toy has no steps
-(no `step_update` calls) and no observations (a value-estimating teacher gets V(task) = the expected
-reward of the task's cell; see `slm_acl.env.toy.bench`).
+Teachers that need expert knowledge get it in toy terms: `initial_dist` centred on the origin cell
+(std 0.1), `target_dist` the whole space (centre, std 0.25); `success_return` is 0.75 (the reward of
+a mastered cell). Teachers whose required settings are expert knowledge get toy values
+(`slm_acl.env.toy.toy_preset`: ADR's reward thresholds and start, the Oracle's window step), printed
+before the table; GoalGAN pretrains on `initial_dist` (the origin cell), its published "original"
+expert knowledge; `--settings NAME='{"key": value}'` overrides any key. The four teachers of
+teachDeepRL's toy experiments (ALP-GMM, Covar-GMM, RIAC, Random) run with the settings of those
+experiments (`slm_acl.env.toy.TDRL_TOY_SETTINGS`), not the lab's TeachMyAgent-benchmark defaults.
+Other settings keep their published defaults, which are tuned for real envs: rewards here lie in
+[0,1]. The toy has no steps (no `step_update` calls) and no observations (a value-estimating teacher
+gets V(task) = the expected reward of the task's cell; see `slm_acl.env.toy.bench`).
 
 The ordering check and ALP-GMM: with teachDeepRL's toy settings the lab's ALP-GMM masters ~35 % of
 the cells at 20,000 episodes (4 seeds: 35.0 ± 2.7), behind Covar-GMM (66 ± 4 %) and RIAC (47 ± 4 %,
@@ -36,8 +37,24 @@ the time), often one played hundreds of episodes earlier at a lower competence. 
 cells). Limiting the neighbour search to recent episodes (`alp_max_size` 500, not a published toy
 setting) lifts ALP-GMM to 59 ± 6 %.
 
+GoalGAN and the toy's binary success: GoalGAN trains its GAN only on goals of intermediate
+difficulty (GOIDs: success rate over its 2 rollouts in [0.25, 0.75], i.e. exactly 1 of 2). On the
+toy, success (reward > 0.75) is a deterministic property of a goal's cell: it fails until the cell
+is mastered and succeeds from then on, so a goal is a GOID only when its two rollouts straddle
+competence 75 -> 76 (0.1-0.5 % of labelled goals at 5,000 episodes on 5 seeds; GAN trained 2-11 of
+~24 times). Before the preset gave it `initial_dist`, GoalGAN pretrained on a random sub-space
+Gaussian (std 0.1, no expert knowledge given: TeachMyAgent's "low"), which lies in locked cells on
+most seeds: every goal failed, no GOID and no success-buffer goal ever appeared, the GAN never
+trained again, and it mastered 0 % (seeds 0, 1, 3, 4 at 5,000 episodes; seed 2, whose Gaussian
+covered the origin, 9 %; 0 % on seeds 0-1 at 20,000). Pretrained on the origin cell, it masters
+10-18 % at 5,000 episodes (seeds 0-4) and 29.5 ± 23.3 % at 20,000 (seeds 0-1), mostly through its
+success-buffer replays and goal noise spilling into neighbouring cells. Reward noise (`reward_noise`
+0.1) gives intermediate success rates near mastery: GOIDs rise to 3.6-5 % and the GAN trains 19-22
+times, but the GOIDs are then cells about to be mastered, not the freshly unlocked frontier, so the
+score barely moves (15-18 % against 10-18 %).
+
 Cost: the student takes ~12 µs per episode, so a run costs 0.25 s plus the teacher's own time
-(the table's ms per episode: Random 0.005, ADR/Oracle ~0.03, RIAC/GoalGAN ~0.1, SPDL/ALP-GMM
+(the table's ms per episode: Random 0.005, ADR/Oracle ~0.03, RIAC ~0.1, GoalGAN ~0.8, SPDL/ALP-GMM
 ~1.5, Covar-GMM ~2-3, Setter-Solver ~5.5 ms, measured at 5,000 episodes). With all nine teachers,
 5 seeds × 20,000 episodes on 2 workers take about 10 minutes; `--seeds 2 --episodes 5000` about 1.
 

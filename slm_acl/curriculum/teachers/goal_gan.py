@@ -49,6 +49,12 @@ Deliberate differences from the original code:
 - Florensa et al. write the generator target as c = 0; the published code (and so the
   benchmark) uses c = 1, which is kept.
 
+On teachDeepRL's toy (bench/toy_teachers.py) success is binary per cell (a cell fails until it
+is mastered, then always succeeds), so a goal is of intermediate difficulty only when its rollouts
+straddle mastery: the GAN rarely gets a positive label and rarely trains. Pretrained on a region
+where every goal fails (a random sub-space without `initial_dist`), it then never trains at all and
+keeps proposing the same unlearnable goals: that, not this code, is the toy's 0 % (see the bench).
+
 Cost (defaults, 1 torch thread, measured on a shared 2-core box under load): construction with
 pretraining 1.3-3 s (500 GAN iterations, once); a training of 250 iterations ~0.7 s (dim 2 or
 8) per `update_size` labelled goals, i.e. about every 200 episodes; a sample is a queue pop or

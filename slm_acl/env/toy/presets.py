@@ -43,12 +43,17 @@ def toy_preset(name: str, cls, dim: int, extra_dims: int) -> tuple[dict, bool]:
     mastered cell's reward (0.75) and narrows it when none of them learnt (0); it starts at the
     origin cell, as TeachMyAgent's ADR starts at `initial_dist`. The Oracle walks diagonally from
     the origin, 1/30 of the range per relevant dim (Stump Tracks' step), not along irrelevant dims,
-    each time the mean return of its window exceeds a mastered cell's reward. Keys the teacher's
+    each time the mean return of its window exceeds a mastered cell's reward. GoalGAN pretrains its
+    GAN on `initial_dist` (the origin cell), its published "original" expert knowledge (REFERENCE.md
+    1.3: as "high"); without it the GAN is pretrained on a random sub-space Gaussian, which on the
+    toy almost always lies in locked cells, where no goal is ever of intermediate difficulty, so the
+    GAN never trains again and nothing is learnt (see bench/toy_teachers.py). Keys the teacher's
     Config does not declare (a teacher still being written) are left out.
     """
     presets = {
         **{n: (dict(s), False) for n, s in TDRL_TOY_SETTINGS.items()},
         "ADR": ({"max_reward_thr": 0.75, "min_reward_thr": 0.0}, True),
+        "GoalGAN": ({}, True),
         "Oracle": ({"window_step": [1 / 30] * dim + [0.0] * extra_dims, "reward_thr": 0.75}, False),
     }
     settings, initial_dist = presets.get(name, ({}, False))
