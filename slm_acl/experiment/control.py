@@ -139,6 +139,7 @@ def search(req: Request) -> Any:
     if run_spec.spec.search is None:
         raise SpecError("search", f"spec {run_spec.name!r} has no search block; add one, e.g. "
                         '{"curriculum": {"teacher": {"fit_rate__choice": [50, 150, 250]}}}')
+    search_lib.prepare(run_spec, req.ray_address)
     paths = _start(run_spec, req.data_dir)
     return search_lib.run_search(run_spec, paths, req.ray_address, req.storage_path)
 
@@ -183,10 +184,13 @@ def read_schedule(path: str | Path) -> list[tuple[str, str, str]]:
             raise SpecError(spec_file, f"in {path}: expected {{spec_name: mode}}, got {names!r}")
         specs = loader.read_spec_file(spec_file)
         for spec_name, mode_text in names.items():
-            loader.pick(specs, spec_name, spec_file)
             if not isinstance(mode_text, str):
                 raise SpecError(f"{spec_file}.{spec_name}", f"in {path}: the mode must be a string, got {mode_text!r}")
-            parse_mode(mode_text)
+            name, _ = parse_mode(mode_text)
+            run_spec = validate(loader.substitute(loader.pick(specs, spec_name, spec_file), {}))
+            if name == "search" and run_spec.spec.search is None:
+                raise SpecError("search", f"in {path}: {spec_file} {spec_name} is scheduled to search but has no "
+                                "search block")
             entries.append((spec_file, spec_name, mode_text))
     return entries
 

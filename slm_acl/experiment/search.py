@@ -48,7 +48,8 @@ from slm_acl.spec.validate import RunSpec, validate
 
 log = logging_lib.get_logger("search")
 
-TUNE_NAME = "tune"  # Tune's experiment folder inside the storage path
+SEED_TRIAL = 0  # every trial's sessions take trial 0's seeds: trials differ by their searched values only,
+# and `{spec}_best_spec.json` rerun in train mode (trial 0) replays the best trial's seeds
 SCORE = "score"
 TIME_ATTR = "frame"
 RESULT_COLUMNS = ["mastered", "eval_mean_return", "return_ma"]
@@ -123,12 +124,14 @@ def session_events(raw: dict, predir: str, trial: int, session: int, num_threads
     The session runs in a thread of the task so that its evaluations can be yielded while it trains.
     """
     pin_threads(num_threads)
-    logging.getLogger("slm_acl").setLevel(logging.INFO)  # to the session's log file; warnings reach the driver
+    logging.getLogger("slm_acl").setLevel(logging.INFO)  # INFO to the session's log file
+    logging_lib.add_warning_console()  # warnings and errors to the worker's stderr, which Ray shows the driver
     events: queue.Queue = queue.Queue()
 
     def target() -> None:
         try:
-            events.put(run_session(raw, predir, trial, session, "train", progress=False, on_eval=events.put))
+            events.put(run_session(raw, predir, trial, session, "train", progress=False, on_eval=events.put,
+                                   seed_trial=SEED_TRIAL))
         except BaseException as err:  # handed to the caller, which records it
             events.put(_Failed(err))
 
@@ -146,39 +149,51 @@ _remote_session = ray.remote(session_events)
 
 
 class EvalBoard:
-    """Collects the sessions' evaluations and yields the trial's report for each evaluation round.
+    """Collects the sessions' evaluations and yields the trial's report at each evaluation frame.
 
-    Round k is complete when every (session, body) still training has made its k-th evaluation; a
-    finished session no longer holds a round back.
+    Frame F is reported once every started (session, body) still training has evaluated at F or later;
+    a body that reached its max_frame, or a session that ended, no longer holds a frame back, and a
+    session not started yet (meta.max_parallel) is not waited for. Each report averages, per
+    (session, body), the latest evaluation at or before F. Frames, not counts, line evaluations up, so
+    a session resumed from a checkpoint (which repeats no evaluation) still lines up with the others.
     """
 
-    def __init__(self, sessions: list[int], labels: list[str]):
-        self.evals: dict[tuple[int, str], list[dict]] = {(s, b): [] for s in sessions for b in labels}
+    def __init__(self, max_frames: dict[str, int]):
+        self.max_frames = max_frames
+        self.evals: dict[tuple[int, str], list[dict]] = {}
         self.finished: set[int] = set()
-        self.reported = 0
+        self.last_frame = -1
+
+    def start(self, session: int) -> None:
+        for label in self.max_frames:
+            self.evals.setdefault((session, label), [])
 
     def add(self, event: dict) -> None:
-        self.evals[(event["session"], event["body"])].append(event)
+        self.evals.setdefault((event["session"], event["body"]), []).append(event)
 
     def finish(self, session: int) -> None:
         self.finished.add(session)
 
+    def _holds_back(self, key: tuple[int, str], frame: int) -> bool:
+        session, label = key
+        events = self.evals[key]
+        done = session in self.finished or (events and events[-1]["frame"] >= self.max_frames[label])
+        return not done and (not events or events[-1]["frame"] < frame)
+
     def ready_rounds(self) -> Iterator[dict[str, float]]:
-        while True:
-            k = self.reported
-            running = [v for (s, _), v in self.evals.items() if s not in self.finished]
-            if any(len(v) <= k for v in running):
+        frames = sorted({e["frame"] for v in self.evals.values() for e in v if e["frame"] > self.last_frame})
+        for frame in frames:
+            if any(self._holds_back(key, frame) for key in self.evals):
                 return
-            rows = [v[min(k, len(v) - 1)] for v in self.evals.values() if v]
-            if not rows or all(len(v) <= k for v in self.evals.values()):
-                return
-            self.reported += 1
-            yield round_report(rows)
+            rows = [next(e for e in reversed(v) if e["frame"] <= frame) for v in self.evals.values()
+                    if v and v[0]["frame"] <= frame]
+            self.last_frame = frame
+            yield round_report(rows, frame)
 
 
-def round_report(rows: list[dict]) -> dict[str, float]:
+def round_report(rows: list[dict], frame: int) -> dict[str, float]:
     mastered = [r["mastered"] for r in rows if math.isfinite(r["mastered"])]
-    report = {TIME_ATTR: int(min(r["frame"] for r in rows)),
+    report = {TIME_ATTR: int(frame),
               "mastered": float(np.mean(mastered)) if mastered else float("nan"),
               "eval_mean_return": float(np.mean([r["mean_return"] for r in rows])),
               "return_ma": float(np.nanmean([r["return_ma"] for r in rows]))}
@@ -202,17 +217,20 @@ def run_search_trial(config: dict[str, Any], base_raw: dict, predir: str) -> Non
     meta = run.spec.meta
     sessions = list(range(meta.max_session))
     for s in sessions:
-        write_json(paths.spec_file(trial, s), resolved_raw(run, paths, trial, s))
-    task = _remote_session.options(num_cpus=session_cpus(meta), num_gpus=meta.resources.gpu)
+        write_json(paths.spec_file(trial, s), resolved_raw(run, paths, trial, s, seed_trial=SEED_TRIAL))
+    # no retries: a session that dies is the trial's error, not a silent restart with repeated evaluations
+    task = _remote_session.options(num_cpus=session_cpus(meta), num_gpus=meta.resources.gpu, max_retries=0)
     waiting = list(sessions)  # started as bundles free up (meta.max_parallel)
     streams: dict[Any, int] = {}
-    board = EvalBoard(sessions, [p.label for p in run.bodies])
+    board = EvalBoard({p.label: run.spec.env[p.e].max_frame for p in run.bodies})
     last_frame = max(b.max_frame for b in run.spec.env)
     try:
         while streams or waiting:
             while waiting and len(streams) < parallel_sessions(meta):
                 s = waiting.pop(0)
-                streams[task.remote(resolved_raw(run, paths, trial, s), predir, trial, s, meta.num_threads)] = s
+                board.start(s)
+                raw = resolved_raw(run, paths, trial, s, seed_trial=SEED_TRIAL)
+                streams[task.remote(raw, predir, trial, s, meta.num_threads)] = s
             ready, _ = ray.wait(list(streams), num_returns=1)
             for stream in ready:
                 s = streams[stream]
@@ -267,6 +285,9 @@ def trial_resources(meta: MetaSpec) -> tune.PlacementGroupFactory:
 
 def check_fits(meta: MetaSpec, available: dict[str, float], local: bool) -> None:
     """A trial that needs more than a local Ray has would wait forever: say so, with the keys to change."""
+    if session_cpus(meta) < meta.num_threads:
+        log.warning(f"meta.resources.cpu {session_cpus(meta):g} < meta.num_threads {meta.num_threads}: sessions "
+                    "will share cores (oversubscribed)")
     needs = {"CPU": session_cpus(meta) * parallel_sessions(meta), "GPU": meta.resources.gpu * parallel_sessions(meta)}
     short = {k: v for k, v in needs.items() if v > available.get(k, 0.0) + 1e-9}
     if not short:
@@ -319,11 +340,30 @@ class SearchResult:
     best_spec_file: Path | None
 
 
-def connect(ray_address: str | None) -> None:
-    """Attach to `ray_address` (or RAY_ADDRESS), else start Ray on this machine's cores."""
+def storage_uri(path: str | Path) -> str:
+    """Tune's storage: a cloud URI (`s3://...`) as given, a local path made absolute."""
+    text = str(path)
+    return text if "://" in text else str(Path(text).resolve())
+
+
+def connect(ray_address: str | None) -> bool:
+    """Attach to `ray_address` (or RAY_ADDRESS), else start Ray on this machine's cores.
+
+    Returns whether Ray is a single machine (then a trial bigger than it can never start).
+    """
     if ray.is_initialized():
-        return
-    ray.init(address=ray_address, log_to_driver=True, include_dashboard=False)
+        if ray_address:
+            log.warning(f"Ray is already running in this process; --ray-address {ray_address} is not used")
+    else:
+        ray.init(address=ray_address, log_to_driver=True, include_dashboard=False)
+    alive = [n for n in ray.nodes() if n.get("Alive")]
+    return len(alive) <= 1 and not (ray_address or os.environ.get("RAY_ADDRESS"))
+
+
+def prepare(run: RunSpec, ray_address: str | None) -> None:
+    """Everything that can refuse a search before its run folder exists: Ray reachable, a trial fits."""
+    local = connect(ray_address)
+    check_fits(run.spec.meta, ray.cluster_resources(), local)
 
 
 def _trainable(run: RunSpec, predir: Path) -> Any:
@@ -335,11 +375,12 @@ def run_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None,
                storage_path: str | None = None, verbose: int = 1) -> SearchResult:
     keys = search_space.parse(run.spec.search, search_space.without_search(run.raw))
     meta = run.spec.meta
-    storage = str(Path(storage_path or paths.predir).resolve())
+    storage = storage_uri(storage_path or paths.predir)
+    # inside the run folder Tune's state is `tune/`; a storage shared by many searches gets one folder per run
+    tune_name = "tune" if storage_path is None else paths.predir.name
     write_json(paths.info(f"{paths.prename()}_search.json"),
-               {"storage_path": storage, "tune_name": TUNE_NAME, "searched": [k.name for k in keys]})
-    connect(ray_address)
-    check_fits(meta, ray.cluster_resources(), local=not (ray_address or os.environ.get("RAY_ADDRESS")))
+               {"storage_path": storage, "tune_name": tune_name, "searched": [k.name for k in keys]})
+    prepare(run, ray_address)
     trials = meta.max_trial * search_space.grid_size(keys)
     log.info(f"{run.name}: searching {', '.join(k.name for k in keys)} over {trials} trial(s) of "
              f"{meta.max_session} session(s); Ray resources {ray.cluster_resources()}")
@@ -350,7 +391,7 @@ def run_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None,
         tune_config=tune.TuneConfig(metric=SCORE, mode="max", num_samples=meta.max_trial,
                                     search_alg=SEARCH_ALGORITHMS[meta.search_algorithm](meta), scheduler=scheduler,
                                     trial_dirname_creator=trial_dirname),
-        run_config=tune.RunConfig(name=TUNE_NAME, storage_path=storage, verbose=verbose),
+        run_config=tune.RunConfig(name=tune_name, storage_path=storage, verbose=verbose),
     )
     return _finish(run, paths, keys, tuner.fit())
 
@@ -359,12 +400,12 @@ def resume_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None)
     """Restore a killed search from Tune's saved state; unfinished trials rerun and their sessions resume."""
     saved = read_json(paths.info(f"{paths.prename()}_search.json"))
     keys = search_space.parse(run.spec.search, search_space.without_search(run.raw))
-    experiment = Path(saved["storage_path"]) / saved["tune_name"]
-    if not tune.Tuner.can_restore(str(experiment)):
+    experiment = f"{saved['storage_path'].rstrip('/')}/{saved['tune_name']}"
+    if not tune.Tuner.can_restore(experiment):
         raise SpecError("", f"cannot resume the search: no Tune state in {experiment}")
     connect(ray_address)
     log.info(f"{run.name}: resuming the search in {experiment}")
-    tuner = tune.Tuner.restore(str(experiment), trainable=_trainable(run, paths.predir),
+    tuner = tune.Tuner.restore(experiment, trainable=_trainable(run, paths.predir),
                                resume_unfinished=True, resume_errored=False, restart_errored=False)
     return _finish(run, paths, keys, tuner.fit())
 
@@ -396,7 +437,7 @@ def experiment_table(results: list[Any], numbers: list[int | None], searched: li
     for result, number in zip(results, numbers):
         metrics = result.metrics or {}
         row: dict[str, Any] = {"trial": -1 if number is None else number}
-        row["status"] = "ERROR" if result.error else ("TERMINATED" if metrics.get("complete") else "STOPPED")
+        row["status"] = status_of(result.error, metrics)
         row[SCORE] = float(metrics.get(SCORE, float("nan")))
         row.update({name: _cell(result.config.get(name)) for name in searched})
         row[TIME_ATTR] = metrics.get(TIME_ATTR)
@@ -406,6 +447,16 @@ def experiment_table(results: list[Any], numbers: list[int | None], searched: li
     columns = ["trial", "status", SCORE, *searched, TIME_ATTR, *RESULT_COLUMNS, "error"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values([SCORE, "trial"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+
+def status_of(error: BaseException | None, metrics: dict) -> str:
+    """ERROR: raised; TERMINATED: ran to the end; STOPPED: cut by the scheduler; PENDING: never reported
+    (the search was interrupted before the trial ran)."""
+    if error:
+        return "ERROR"
+    if metrics.get("complete"):
+        return "TERMINATED"
+    return "STOPPED" if SCORE in metrics else "PENDING"
 
 
 def _trial_id_of(result: Any) -> str:
@@ -436,7 +487,7 @@ def write_best_spec(run: RunSpec, paths: RunPaths, table: pd.DataFrame,
     """`{spec}_best_spec.json`: the spec with the best trial's values, ready for `run_lab.py FILE NAME train`."""
     scored = table[table[SCORE].notna() & (table["status"] == "TERMINATED")]  # final scores beat early ones
     if scored.empty:
-        scored = table[table[SCORE].notna()]
+        scored = table[table[SCORE].notna() & (table["status"] != "ERROR")]
     if scored.empty:
         return None
     best = scored.iloc[0]

@@ -96,12 +96,15 @@ class Session:
     """One seed. `on_eval`, when given, hears every evaluation (a search reports them to Ray Tune)."""
 
     def __init__(self, run: RunSpec, paths: RunPaths, trial: int = 0, session: int = 0,
-                 mode: str = "train", progress: bool | None = None, on_eval: EvalListener | None = None):
+                 mode: str = "train", progress: bool | None = None, on_eval: EvalListener | None = None,
+                 seed_trial: int | None = None):
+        """`seed_trial`: the trial index the seeds derive from (default `trial`); a search gives every
+        trial the same seeds (0), so trials differ only by their searched values."""
         self.run, self.paths, self.trial, self.session, self.mode = run, paths, trial, session, mode
         self.on_eval = on_eval
         self.meta = run.spec.meta
         self.prename = paths.prename(trial, session)
-        self.seeds = SeedTree(self.meta.seed, trial, session)
+        self.seeds = SeedTree(self.meta.seed, trial if seed_trial is None else seed_trial, session)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.ckpt_path = paths.checkpoint(trial, session)
         self.checkpoint_frequency = self.meta.checkpoint_frequency or self.meta.log_frequency
@@ -297,13 +300,14 @@ class Session:
                              complete=all(b.done for b in bodies))
 
 
-def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, session: int | None = None) -> dict:
+def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, session: int | None = None,
+                 seed_trial: int | None = None) -> dict:
     raw = copy.deepcopy(run.raw)
     info = raw.setdefault("info", {})
     info.update({"git_sha": git_sha(), "versions": package_versions(), "predir": str(paths.predir),
                  "trial": trial, "session": session})
     if trial is not None and session is not None:
-        info["random_seed"] = session_seed(run.spec.meta.seed, trial, session)
+        info["random_seed"] = session_seed(run.spec.meta.seed, trial if seed_trial is None else seed_trial, session)
     return raw
 
 
@@ -322,7 +326,8 @@ def _check_finite_parameters(agent: Agent) -> None:
 
 
 def run_session(raw: dict[str, Any], predir: str, trial: int, session: int, mode: str,
-                progress: bool | None = None, on_eval: EvalListener | None = None) -> SessionResult:
+                progress: bool | None = None, on_eval: EvalListener | None = None,
+                seed_trial: int | None = None) -> SessionResult:
     """Entry point for worker processes: re-validate the resolved spec and run one session."""
     from pathlib import Path
 
@@ -330,4 +335,4 @@ def run_session(raw: dict[str, Any], predir: str, trial: int, session: int, mode
 
     run = validate(raw)
     paths = RunPaths(Path(predir), run.name)
-    return Session(run, paths, trial, session, mode, progress, on_eval).run_session()
+    return Session(run, paths, trial, session, mode, progress, on_eval, seed_trial).run_session()

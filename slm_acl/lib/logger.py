@@ -25,6 +25,18 @@ def setup_console(level: int = logging.INFO) -> None:
         root.addHandler(handler)
 
 
+def add_warning_console() -> None:
+    """Warnings and errors to stderr without changing the lab's level (Ray workers: their stderr reaches
+    the driver, while INFO records still go to the session's log file)."""
+    root = logging.getLogger(_ROOT)
+    if not any(getattr(h, "_slm_console", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
+        handler._slm_console = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+
+
 def add_file_handler(path: str | Path) -> logging.Handler:
     """Send the lab's log records to `path` too; returns the handler so a session can remove it."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

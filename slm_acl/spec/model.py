@@ -101,7 +101,9 @@ class BodySpec:
 @dataclasses.dataclass(frozen=True)
 class ResourcesSpec:
     cpu: float | None = param(None, gt=0, doc="CPUs a session reserves in Ray (null: meta.num_threads)")
-    gpu: float = param(0.0, ge=0, doc="GPUs a session reserves in Ray (fractions share one GPU)")
+    gpu: float = param(0.0, ge=0, doc="GPUs a session reserves in Ray (a fraction below 1 shares one GPU; "
+                       "above 1, whole GPUs)", check=lambda g: None if g <= 1 or float(g).is_integer() else
+                       f"Ray takes a fraction below 1 or a whole number of GPUs, not {g}")
 
 
 @dataclasses.dataclass(frozen=True)

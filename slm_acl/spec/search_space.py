@@ -68,23 +68,39 @@ class Distribution:
     tune: Callable[[Any, Any], Any]  # (ray.tune module, args) -> Tune domain
     examples: Callable[[Any], list[Any]]  # values the spec is validated with before the search starts
     exhaustive: bool = False  # grid_search: every value is a trial (times max_trial)
-    doc: str = ""
+    optuna: bool = True  # Optuna can sample it
+
+
+INTERIOR = 0.37  # where inside a range an extra example is taken: rarely a whole number
+
+
+def _floats(low: float, high: float, log: bool = False) -> list[float]:
+    """Both ends and an interior point: a continuous distribution samples floats such as 47.3, which an
+    integer setting refuses, so the spec must refuse them up front rather than in every trial."""
+    if log:
+        inner = math.exp(math.log(low) + INTERIOR * (math.log(high) - math.log(low)))
+    else:
+        inner = low + INTERIOR * (high - low)
+    return [float(low), float(high), inner]
 
 
 DISTRIBUTIONS: dict[str, Distribution] = {
-    "choice": Distribution(_check_list, lambda tune, a: tune.choice(a), lambda a: list(a),
-                           doc="one of the listed values, uniformly"),
+    "choice": Distribution(_check_list, lambda tune, a: tune.choice(a), lambda a: list(a)),
     "grid_search": Distribution(_check_list, lambda tune, a: tune.grid_search(a), lambda a: list(a),
-                                exhaustive=True, doc="every listed value (each crossed with max_trial samples)"),
-    "uniform": Distribution(_check_range, lambda tune, a: tune.uniform(*a), lambda a: list(a),
-                            doc="[low, high] uniformly"),
-    "loguniform": Distribution(_check_log_range, lambda tune, a: tune.loguniform(*a), lambda a: list(a),
-                               doc="[low, high] uniformly in log space"),
+                                exhaustive=True, optuna=False),
+    "uniform": Distribution(_check_range, lambda tune, a: tune.uniform(*a), lambda a: _floats(*a)),
+    "loguniform": Distribution(_check_log_range, lambda tune, a: tune.loguniform(*a),
+                               lambda a: _floats(*a, log=True)),
     "randint": Distribution(_check_int_range, lambda tune, a: tune.randint(int(a[0]), int(a[1])),
-                            lambda a: [int(a[0]), int(a[1]) - 1], doc="an integer in [low, high)"),
-    "normal": Distribution(_check_normal, lambda tune, a: tune.randn(*a), lambda a: [a[0]],
-                           doc="[mean, sd] normally"),
+                            lambda a: [int(a[0]), int(a[1]) - 1]),
+    "normal": Distribution(_check_normal, lambda tune, a: tune.randn(*a), lambda a: [a[0] + INTERIOR * a[1]],
+                           optuna=False),
 }
+
+# Settings of the search itself, the same for every trial: a trial's resources and ASHA's horizon are fixed
+# when the search starts, so a trial that sampled other values would wait forever or be cut wrongly.
+NOT_SEARCHABLE = ("meta.max_session", "meta.max_trial", "meta.num_threads", "meta.max_parallel", "meta.resources",
+                  "meta.search_algorithm", "meta.search_scheduler")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,16 +160,21 @@ def parse(search: Mapping[str, Any], spec: Mapping[str, Any]) -> list[SearchedKe
         for key, value in block.items():
             if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)
                                            and SEPARATOR not in key):
-                if key not in node:
-                    raise SpecError(f"{where}.{key}", f"the spec has no key {key!r} here; keys there: "
-                                    f"{', '.join(sorted(node)) or '(none)'}")
-                walk(value, node[key], path + (key,))
+                # a section the spec leaves at its defaults is searched as an empty one; a misspelt key is
+                # caught when the spec is validated with the searched values
+                walk(value, node.get(key, [] if isinstance(value, list) else {}), path + (key,))
                 continue
             name, kind = _split_leaf(key, f"{where}.{key}")
             problem = DISTRIBUTIONS[kind].check(value)
             if problem:
                 raise SpecError(f"{where}.{key}", f"__{kind} {problem}; got {value!r}")
-            keys.append(SearchedKey(path + (name,), kind, copy.deepcopy(value)))
+            searched = SearchedKey(path + (name,), kind, copy.deepcopy(value))
+            reserved = next((r for r in NOT_SEARCHABLE if searched.name == r or searched.name.startswith(r + ".")),
+                            None)
+            if reserved:
+                raise SpecError(f"{where}.{key}", f"{reserved} sets up the search itself (the same for every "
+                                f"trial) and cannot be searched; not searchable: {', '.join(NOT_SEARCHABLE)}")
+            keys.append(searched)
 
     walk(search, spec, ())
     if not keys:

@@ -94,10 +94,15 @@ def _check_search(raw: dict[str, Any], spec: Spec) -> None:
     """The search block parses, and the spec stays valid at every grid value and both ends of every range."""
     keys = search_space.parse(spec.search, search_space.without_search(raw))
     if spec.meta.search_algorithm == "optuna":
-        grids = [k.name for k in keys if k.distribution.exhaustive]
-        if grids:
-            raise SpecError("search", f"__grid_search ({', '.join(grids)}) cannot be used with "
-                            "meta.search_algorithm 'optuna'; use __choice")
+        refused = [f"{k.name}__{k.kind}" for k in keys if not k.distribution.optuna]
+        if refused:
+            raise SpecError("search", f"{', '.join(refused)} cannot be sampled by meta.search_algorithm 'optuna' "
+                            "(it takes __choice, __uniform, __loguniform, __randint); use __choice for a grid")
+    if spec.meta.search_scheduler is not None:
+        horizon = [k.name for k in keys if k.path[0] == "env" and k.path[-1] == "max_frame"]
+        if horizon:
+            raise SpecError("search", f"{', '.join(horizon)}: ASHA's horizon is the spec's max_frame, the same for "
+                            "every trial; do not search it with meta.search_scheduler")
     for values in search_space.example_values(keys):
         try:
             validate(search_space.apply(raw, values))

@@ -67,6 +67,7 @@ def test_two_trials_of_two_sessions_write_experiment_df_graph_and_best_spec(tmp_
     pd.testing.assert_frame_equal(on_disk.drop(columns=["error"]), table.drop(columns=["error"]),
                                   check_dtype=False)
     paths = RunPaths(result.predir, "t")
+    all_seeds = []
     for _, row in table.iterrows():
         trial = int(row["trial"])
         saved = json.loads(paths.spec_file(trial).read_text())
@@ -75,8 +76,11 @@ def test_two_trials_of_two_sessions_write_experiment_df_graph_and_best_spec(tmp_
         for s in (0, 1):
             episodes = pd.read_csv(paths.table(trial, s, "a0_e0_b0", "session_df"))
             assert episodes["frame"].max() == 3000
-        metrics = json.loads(paths.info(f"t_t{trial}_trial_metrics.json").read_text())
-        assert metrics["mastered"] == pytest.approx(row["mastered"])  # the reported score is the trial's
+        finals = [pd.read_csv(paths.table(trial, s, "a0_e0_b0", "eval_df"))["mastered"].iloc[-1] for s in (0, 1)]
+        assert row["score"] == pytest.approx(sum(finals) / 2)  # the score: the sessions' final % mastered
+        seeds = {json.loads(paths.spec_file(trial, s).read_text())["info"]["random_seed"] for s in (0, 1)}
+        all_seeds.append(seeds)
+    assert all_seeds[0] == all_seeds[1] and len(all_seeds[0]) == 2  # trials share seeds, sessions differ
     assert (result.predir / "graph" / "t_experiment_graph.png").stat().st_size > 0
     best = json.loads(result.best_spec_file.read_text())["t"]
     assert best["curriculum"]["teacher"]["fit_rate"] == table.iloc[0][FIT_RATE]
@@ -144,8 +148,10 @@ def test_search_needs_a_search_block(tmp_path):
         run_mode(str(write_spec(tmp_path, make_raw())), "t", "search", data_dir=str(tmp_path / "data"))
 
 
-def test_eval_board_reports_a_round_once_every_running_session_has_evaluated():
-    board = search.EvalBoard([0, 1], ["b"])
+def test_eval_board_reports_a_frame_once_every_started_session_has_evaluated_it():
+    board = search.EvalBoard({"b": 300})
+    board.start(0)
+    board.start(1)
     event = {"body": "b", "mean_return": 1.0, "return_ma": 2.0}
     board.add({**event, "session": 0, "frame": 100, "mastered": 10.0})
     assert list(board.ready_rounds()) == []
@@ -154,11 +160,24 @@ def test_eval_board_reports_a_round_once_every_running_session_has_evaluated():
     assert report["frame"] == 100 and report["score"] == pytest.approx(20.0)
     board.add({**event, "session": 0, "frame": 200, "mastered": 50.0})
     assert list(board.ready_rounds()) == []
-    board.finish(1)  # a finished session does not hold the next rounds back
+    board.finish(1)  # a finished session does not hold the next frames back
     (report,) = board.ready_rounds()
-    assert report["frame"] == 100 and report["score"] == pytest.approx(40.0)  # s1's last with s0's second
-    no_test_set = search.round_report([{**event, "frame": 5, "mastered": float("nan")}])
+    assert report["frame"] == 200 and report["score"] == pytest.approx(40.0)  # s1's last with s0's at 200
+    board.add({**event, "session": 0, "frame": 300, "mastered": 70.0})  # max_frame: this body is done
+    board.start(2)  # a session started late (max_parallel) holds back only the frames after it starts
+    board.add({**event, "session": 2, "frame": 100, "mastered": 0.0})
+    assert list(board.ready_rounds()) == []  # s2 has not reached 300
+    board.add({**event, "session": 2, "frame": 300, "mastered": 40.0})
+    (report,) = board.ready_rounds()
+    assert report["frame"] == 300 and report["score"] == pytest.approx((70 + 30 + 40) / 3)
+    no_test_set = search.round_report([{**event, "frame": 5, "mastered": float("nan")}], 5)
     assert no_test_set["score"] == 2.0  # without a test set the score is the return moving average
+
+
+def test_cloud_storage_is_kept_as_a_uri_and_local_paths_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert search.storage_uri("s3://bucket/runs") == "s3://bucket/runs"
+    assert search.storage_uri("store") == str(tmp_path / "store")
 
 
 def test_trial_indices_follow_id_and_values_so_no_trial_resumes_another_configs_files(tmp_path):

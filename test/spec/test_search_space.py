@@ -81,10 +81,37 @@ def test_searched_values_are_validated_up_front_with_the_hyperparameter_named():
 
 
 def test_a_path_that_leaves_the_spec_tree_is_an_error():
-    with pytest.raises(SpecError, match="no key 'curiculum'"):
+    with pytest.raises(SpecError, match="unknown key 'curiculum'; did you mean 'curriculum'"):
         validate(spec_with({"curiculum": {"teacher": {"fit_rate__choice": [20]}}}))
     with pytest.raises(SpecError, match="lists 2 entries"):
         validate(spec_with({"agent": [{}, {"algorithm": {"x__choice": [1]}}]}))
+
+
+def test_a_section_left_at_its_defaults_can_be_searched():
+    raw = spec_with({"curriculum": {"reward_bounds__choice": [[-100, 100], [-200, 300]]}})
+    keys = search_space.parse(validate(raw).spec.search, search_space.without_search(raw))
+    assert keys[0].name == "curriculum.reward_bounds"
+
+
+def test_settings_of_the_search_itself_cannot_be_searched():
+    for block in ({"meta": {"num_threads__choice": [1, 2]}}, {"meta": {"max_session__choice": [1, 2]}},
+                  {"meta": {"resources": {"cpu__choice": [1, 2]}}}):
+        with pytest.raises(SpecError, match="cannot be searched"):
+            validate(spec_with(block))
+    validate(spec_with({"meta": {"seed__grid_search": [1, 2]}}))  # seeds and cadences can
+
+
+def test_continuous_distributions_are_checked_with_floats():
+    """A uniform over an integer setting would fail in every trial: it fails at load time instead."""
+    with pytest.raises(SpecError, match="max_t"):
+        validate(spec_with({"env": [{"max_t__uniform": [40, 60]}]}))
+    validate(spec_with({"env": [{"max_t__randint": [40, 60]}]}))
+
+
+def test_asha_refuses_a_searched_horizon():
+    raw = spec_with({"env": [{"max_frame__choice": [1000, 2000]}]}, meta={"search_scheduler": {"name": "ASHA"}})
+    with pytest.raises(SpecError, match="horizon"):
+        validate(raw)
 
 
 def test_lists_in_the_block_line_up_with_the_spec_lists_and_apply_sets_them():
@@ -98,16 +125,18 @@ def test_lists_in_the_block_line_up_with_the_spec_lists_and_apply_sets_them():
     assert validate(applied).spec.env[0].max_t == 60
 
 
-def test_optuna_refuses_grid_search():
-    raw = spec_with({"curriculum": {"teacher": {"fit_rate__grid_search": [20, 40]}}},
-                    meta={"seed": 1, "search_algorithm": "optuna"})
-    with pytest.raises(SpecError, match="use __choice"):
-        validate(raw)
+def test_optuna_refuses_what_it_cannot_sample():
+    for block in ({"curriculum": {"teacher": {"fit_rate__grid_search": [20, 40]}}},
+                  {"curriculum": {"teacher": {"random_task_ratio__normal": [0.2, 0.01]}}}):
+        with pytest.raises(SpecError, match="cannot be sampled by meta.search_algorithm 'optuna'"):
+            validate(spec_with(block, meta={"seed": 1, "search_algorithm": "optuna"}))
 
 
 def test_meta_resources_and_scheduler_are_checked():
     with pytest.raises(SpecError, match="gpu"):
         validate(make_raw(meta={"resources": {"gpu": -1}}))
+    with pytest.raises(SpecError, match="whole number of GPUs"):
+        validate(make_raw(meta={"resources": {"gpu": 1.5}}))
     with pytest.raises(SpecError, match="ASHA"):
         validate(make_raw(meta={"search_scheduler": {"name": "Hyperband"}}))
     meta = validate(make_raw(meta={"resources": {"cpu": 0.5}, "search_scheduler": {"name": "ASHA"}})).spec.meta
