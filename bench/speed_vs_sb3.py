@@ -17,9 +17,9 @@ layer shapes:
   per second that training sustains (env steps/s x updates per step), over the matmul rate. This
   is the same work unit for both sides (the issue's "SB3 = about 68 %" is this figure), so the two
   shares compare like the speed ratio;
-- the lab's update alone: the FLOPs the lab's gradient step actually does (fewer: no critic
-  weight gradients in the actor step) over its own measured time: how close to the matmul rate
-  the lab's kernels run.
+- the lab's update alone: the FLOPs the lab's gradient step actually does (fewer: dQ/da through the
+  smaller twin only, no critic weight gradients in the actor step) over its own measured time: how
+  close to the matmul rate the lab's kernels run.
 
     .venv/bin/python bench/speed_vs_sb3.py [--threads 1] [--only sac|sac_tma|ppo] [--quick]
 """
@@ -184,8 +184,8 @@ def _macs(dims: list[int]) -> int:
     return sum(i * o for i, o in zip(dims[:-1], dims[1:]))
 
 
-def sac_step_flops(batch: int, hid: list[int], obs: int = OBS, act: int = ACT, critic_grads_in_actor_step: bool = False
-                   ) -> float:
+def sac_step_flops(batch: int, hid: list[int], obs: int = OBS, act: int = ACT, critic_grads_in_actor_step: bool = False,
+                   min_q_input_grads_only: bool = False) -> float:
     """Matmul FLOPs of one SAC gradient step (2 per multiply-add).
 
     Per sample, with A = the actor's layer MACs and Q = one Q net's:
@@ -195,12 +195,17 @@ def sac_step_flops(batch: int, hid: list[int], obs: int = OBS, act: int = ACT, c
               (weight grads + input grads but the first layer)                         A + 2Q + 2Q + A + A'
     where Q' and A' are the layer MACs without the first layer. `critic_grads_in_actor_step` adds
     the 2Q of critic weight gradients that SB3's actor backward also forms (and then discards).
+    `min_q_input_grads_only` (the lab's hand-written step, sac_grad.py): the Q input gradients of the
+    actor step go through the twin that is the minimum for each sample only, and at the first layer
+    only to the action columns: Q' + act x hid[0] instead of 2Q.
     """
     actor, q = [obs, *hid, 2 * act], [obs + act, *hid, 1]
     a, q1, a_rest, q_rest = _macs(actor), _macs(q), _macs(actor[1:]), _macs(q[1:])
     per_sample = (a + 2 * q1) + (2 * q1 + 2 * q1 + 2 * q_rest) + (a + 2 * q1 + 2 * q1 + a + a_rest)
     if critic_grads_in_actor_step:
         per_sample += 2 * q1
+    if min_q_input_grads_only:
+        per_sample -= 2 * q1 - (q_rest + act * hid[0])
     return 2.0 * per_sample * batch
 
 
@@ -233,7 +238,8 @@ def main() -> None:
             rate = in_process(matmul_rate, t, batch, hid)
             ours = in_process(lab_sac, t, batch, hid, freq, 1000, steps)
             sb3 = in_process(sb3_sac, t, batch, hid, freq, 1000, steps)
-            sb3_flops, lab_flops = sac_step_flops(batch, hid, critic_grads_in_actor_step=True), sac_step_flops(batch, hid)
+            sb3_flops, lab_flops = (sac_step_flops(batch, hid, critic_grads_in_actor_step=True),
+                                     sac_step_flops(batch, hid, min_q_input_grads_only=True))
             throughput = {side: r["steps_per_s"] / freq * sb3_flops / (rate * 1e9) for side, r in
                           (("lab", ours), ("SB3", sb3))}
             kernel_share = lab_flops / (ours["update_ms"] / 1e3) / (rate * 1e9)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from slm_acl.agent.net.layers import EnsembleLinear, _EnsembleAffine
+from slm_acl.agent.net.layers import CUSTOM_BACKWARD_MIN_WEIGHTS, EnsembleLinear, _EnsembleAffine
 
 
 @pytest.mark.parametrize("copies, shared_input", [(2, True), (2, False), (1, False), (3, True)])
@@ -16,11 +16,19 @@ def test_ensemble_affine_gradients_match_numerical_ones(copies, shared_input):
     assert torch.autograd.gradcheck(_EnsembleAffine.apply, (x, weight, bias))
 
 
-def test_each_copy_is_an_ordinary_linear_layer_forward_and_backward():
+SIZES = [(6, 4), (200, 100)]  # native autograd below CUSTOM_BACKWARD_MIN_WEIGHTS, _EnsembleAffine above
+
+
+def test_the_size_cases_cover_both_backward_paths():
+    assert 6 * 4 < CUSTOM_BACKWARD_MIN_WEIGHTS <= 200 * 100
+
+
+@pytest.mark.parametrize("in_dim, out_dim", SIZES)
+def test_each_copy_is_an_ordinary_linear_layer_forward_and_backward(in_dim, out_dim):
     torch.manual_seed(1)
-    layer = EnsembleLinear(6, 4, copies=2)
+    layer = EnsembleLinear(in_dim, out_dim, copies=2)
     layer.reset("orthogonal_", 1.0)
-    x = torch.randn(2, 9, 6)
+    x = torch.randn(2, 9, in_dim)
     layer(x).square().sum().backward()
     for e in range(2):
         w = layer.weight[e].detach().clone().requires_grad_(True)
@@ -31,11 +39,12 @@ def test_each_copy_is_an_ordinary_linear_layer_forward_and_backward():
     assert layer.weight.grad.is_contiguous()  # formed in the parameter's layout, no transposed copy
 
 
-def test_detached_layer_passes_input_gradients_but_forms_no_weight_gradients():
-    layer = EnsembleLinear(3, 2, copies=2)
+@pytest.mark.parametrize("in_dim, out_dim", SIZES)
+def test_detached_layer_passes_input_gradients_but_forms_no_weight_gradients(in_dim, out_dim):
+    layer = EnsembleLinear(in_dim, out_dim, copies=2)
     layer.reset("default", 1.0)
-    x = torch.randn(4, 3, requires_grad=True)
+    x = torch.randn(4, in_dim, requires_grad=True)
     layer(x, detached=True).sum().backward()
     assert layer.weight.grad is None and layer.bias.grad is None
-    expected = layer.weight.detach().sum(dim=(0, 1)).expand(4, 3)  # d(sum)/dx summed over both copies
+    expected = layer.weight.detach().sum(dim=(0, 1)).expand(4, in_dim)  # d(sum)/dx summed over both copies
     torch.testing.assert_close(x.grad, expected)
