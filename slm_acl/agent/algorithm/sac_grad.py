@@ -62,11 +62,15 @@ def backward(layers: list[EnsembleLinear], inputs: list[torch.Tensor],
 
 
 def min_q_input_grad(layers: list[EnsembleLinear], inputs: list[torch.Tensor], chosen: torch.Tensor,
-                     grad_q: float, columns: slice) -> torch.Tensor:
+                     grad_q: float, columns: slice, select_rows: bool | None = None) -> torch.Tensor:
     """d(sum of grad_q * min_e Q_e(x))/dx[:, columns] through the copy that is the minimum per row.
 
     `chosen` (B,) holds that copy's index for each row (torch.min's indices, as autograd routes it).
+    `select_rows` (default: on CPU only): run each copy's backward on its own rows; on a GPU finding
+    those rows would wait for the device, so there every row goes through both copies, masked.
     """
+    if not (select_rows if select_rows is not None else not chosen.is_cuda):
+        return _masked_min_q_input_grad(layers, inputs, chosen, grad_q, columns)
     batch = inputs[0].shape[0]
     out = inputs[0].new_zeros(batch, columns.stop - columns.start)
     for e in range(layers[0].copies):
@@ -79,6 +83,16 @@ def min_q_input_grad(layers: list[EnsembleLinear], inputs: list[torch.Tensor], c
             grad = grad @ layers[k - 1].weight[e] if k > 1 else grad @ layers[0].weight[e][:, columns]
         out.index_copy_(0, rows, grad)
     return out
+
+
+def _masked_min_q_input_grad(layers: list[EnsembleLinear], inputs: list[torch.Tensor], chosen: torch.Tensor,
+                             grad_q: float, columns: slice) -> torch.Tensor:
+    copies = layers[0].copies
+    onehot = (chosen.unsqueeze(0) == torch.arange(copies, device=chosen.device).unsqueeze(1)).to(inputs[0].dtype)
+    grad = (onehot * grad_q).unsqueeze(-1)  # (copies, B, 1)
+    for k in range(len(layers) - 1, 0, -1):
+        grad = _threshold_backward(torch.bmm(grad, layers[k].weight), inputs[k], 0.0)
+    return torch.bmm(grad, layers[0].weight[:, :, columns]).sum(0)
 
 
 def assign(layers: list[EnsembleLinear], grads: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
