@@ -7,6 +7,7 @@ import torch
 from helpers import SyntheticSteps, build
 
 from slm_acl.agent.algorithm import sac_grad
+from slm_acl.agent.net import manual
 
 ONE_BODY = [(24, 4)]
 
@@ -60,7 +61,7 @@ def test_min_branch_gradient_goes_only_through_the_smaller_q():
     out = algo.nets["q"]([x], detached=True)[0][:, :, 0]
     values, chosen = out.min(dim=0)
     values.sum().backward()
-    _, inputs = sac_grad.forward(layers, x.detach())
+    _, inputs = manual.forward(layers, x.detach(), sac_grad.RELU)
     for select_rows in (True, False):  # CPU: per-copy rows; GPU: every row, masked (no host sync)
         hand = sac_grad.min_q_input_grad(layers, inputs, chosen, 1.0, slice(24, 28), select_rows=select_rows)
         np.testing.assert_allclose(hand.detach().numpy(), x.grad[:, 24:].numpy(), rtol=1e-5, atol=1e-6)

@@ -161,3 +161,32 @@ def test_ppo_layouts_train_and_round_trip(net_kw, layout):
     obs = [np.ones((2, o), np.float32) for o, _ in SIZES]
     for x, y in zip(a.act(obs, deterministic=True), b.act(obs, deterministic=True)):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("net_kw", [{"shared": True}, {}, {"critic_optim": "separate"}])
+@pytest.mark.parametrize("hydra", [False, True])
+def test_ppo_acting_in_numpy_matches_the_torch_forward_and_logprob(net_kw, hydra):
+    from slm_acl.agent.algorithm.losses import gaussian_logprob
+    from slm_acl.agent.net.base import OptimConfig
+
+    if net_kw.get("critic_optim") == "separate":
+        net_kw = {"critic_optim": OptimConfig(lr=1e-3)}
+    sizes = SIZES if hydra else [(24, 4), (24, 4)]
+    algo = build("PPO", {**PPO_SMALL, "normalize_obs": False}, sizes=sizes, hydra=hydra, **net_kw)
+    with torch.no_grad():
+        for p in algo.nets["log_std"].parameters():
+            p.uniform_(-1.0, 0.5)
+    obs = [np.random.default_rng(b).normal(size=(2, o)).astype(np.float32) for b, (o, _) in enumerate(sizes)]
+    with torch.no_grad():
+        expected = algo._policy_and_value([torch.from_numpy(o) for o in obs])
+    got = algo._acting_forward(obs, need_value=True)
+    for (mean, value), (mean_np, value_np) in zip(expected, got):
+        np.testing.assert_allclose(mean_np, mean.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(value_np, value.numpy(), rtol=1e-5, atol=1e-6)
+    actions = algo.act(obs)
+    for b, action in enumerate(actions):
+        acted = algo._acted[b]
+        mean = torch.from_numpy(got[b][0])
+        logprob = gaussian_logprob(torch.from_numpy(action), mean, algo.nets["log_std"][b].detach())
+        np.testing.assert_allclose(acted.logprob, logprob.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(acted.value, got[b][1])

@@ -23,9 +23,11 @@ import numpy as np
 import torch
 
 from slm_acl.agent.algorithm import sac_grad
+from slm_acl.agent.algorithm.sac_grad import RELU
 from slm_acl.agent.algorithm.base import BodyInterface, Transition
 from slm_acl.agent.algorithm.losses import sac_q_target, tanh_gaussian
 from slm_acl.agent.algorithm.torch_base import TorchAlgorithm, grad_norm_clip
+from slm_acl.agent.net import manual
 from slm_acl.agent.net.base import OptimConfig, apply_lr_schedule, make_optimizer
 from slm_acl.agent.registry import ALGORITHMS
 from slm_acl.lib.config import Choice, param
@@ -249,11 +251,11 @@ class SAC(TorchAlgorithm):
                        alpha: torch.Tensor) -> torch.Tensor:
         """The critic's target as the autograd path computes it (same noise draw), without module calls."""
         actor_layers, _ = self._manual_layers
-        out, _ = sac_grad.forward(actor_layers, next_obs)
+        out, _ = manual.forward(actor_layers, next_obs, RELU)
         mean, log_std = self._mean_log_std(out, b)
         noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
         next_action, next_logprob = tanh_gaussian(mean, log_std, noise)
-        next_q, _ = sac_grad.forward(self._manual_target_layers, torch.cat([next_obs, next_action], dim=1))
+        next_q, _ = manual.forward(self._manual_target_layers, torch.cat([next_obs, next_action], dim=1), RELU)
         return sac_q_target(reward, terminated, next_q[:, :, 0].min(dim=0).values, next_logprob, alpha[b],
                             self.config.gamma)
 
@@ -265,17 +267,17 @@ class SAC(TorchAlgorithm):
         actor_layers, q_layers = self._manual_layers
         batch, a_dim, o_dim = obs.shape[0], self.act_dims[b], self.obs_dims[b]
         # critic: 0.5 * sum over both Q nets of the mean squared error to the target
-        q, q_inputs = sac_grad.forward(q_layers, torch.cat([obs, act], dim=1))
+        q, q_inputs = manual.forward(q_layers, torch.cat([obs, act], dim=1), RELU)
         error = q[:, :, 0] - target
         q_loss = 0.5 * error.square().mean(dim=1).sum()
-        sac_grad.assign(q_layers, sac_grad.backward(q_layers, q_inputs, (error / batch).unsqueeze(-1)))
+        manual.assign(q_layers, manual.backward(q_layers, q_inputs, (error / batch).unsqueeze(-1), RELU))
         # actor: mean(alpha * log pi(a|s) - min_e Q_e(s, a)), a = tanh(mean + std * noise)
-        out, actor_inputs = sac_grad.forward(actor_layers, obs)
+        out, actor_inputs = manual.forward(actor_layers, obs, RELU)
         mean, raw_log_std = out[0, :, :a_dim], out[0, :, a_dim:]
         log_std = raw_log_std.clamp(cfg.log_std_min, cfg.log_std_max)
         noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
         action, logprob = tanh_gaussian(mean, log_std, noise)
-        q_pi_all, q_pi_inputs = sac_grad.forward(q_layers, torch.cat([obs, action], dim=1))
+        q_pi_all, q_pi_inputs = manual.forward(q_layers, torch.cat([obs, action], dim=1), RELU)
         q_pi, chosen = q_pi_all[:, :, 0].min(dim=0)
         a_b = alpha[b]
         actor_loss = (a_b * logprob - q_pi).mean()
@@ -286,7 +288,7 @@ class SAC(TorchAlgorithm):
         grad_log_std = grad_u * (log_std.exp() * noise) - a_b / batch
         grad_log_std.mul_((raw_log_std >= cfg.log_std_min) & (raw_log_std <= cfg.log_std_max))
         grad_out = torch.cat([grad_u, grad_log_std], dim=1).unsqueeze(0)
-        sac_grad.assign(actor_layers, sac_grad.backward(actor_layers, actor_inputs, grad_out))
+        manual.assign(actor_layers, manual.backward(actor_layers, actor_inputs, grad_out, RELU))
         alpha_loss = log_alpha.new_zeros(())
         if self.tune_alpha:
             gap = logprob + self.target_entropy[b]

@@ -1,64 +1,32 @@
 """SAC's gradients written out by hand for its common shape: one body, ReLU MLPs, twin Q.
 
 Why: on a CPU core a SAC gradient step is ~80 % matrix products; the rest is autograd's graph
-building and engine, and work the graph cannot skip. Written out, the step
+building and engine, and work the graph cannot skip. Written out (on the passes of
+`slm_acl/agent/net/manual.py`), the step
 - builds no graph (each layer's input is kept, ReLU masks are read back from it);
 - sends the actor loss's dQ/da through the Q net that is the minimum for each sample only (the
   other twin's rows get no gradient: autograd multiplies them by zero, here they are left out),
   which halves the input-gradient products of that pass;
 - forms each weight gradient in the parameter's own (copies, out, in) layout.
 The result equals autograd's up to float rounding (test/agent/test_sac_grad.py compares every
-gradient). `SAC` uses this path when `applies()` holds and the autograd path otherwise.
+gradient). `SAC` uses this path when `relu_layers` finds such nets and the autograd path otherwise.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
-from slm_acl.agent.net.layers import ACTIVATIONS, EnsembleLinear
+from slm_acl.agent.net import manual
+from slm_acl.agent.net.layers import EnsembleLinear
 
-LOG_2 = math.log(2.0)
-LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+RELU = "relu"  # the activation this path is written for (its input gradients read ReLU masks)
 _threshold_backward = torch.ops.aten.threshold_backward
 
 
 def relu_layers(net: Any) -> list[EnsembleLinear] | None:
     """The layers of a single MLP with ReLU between layers and a linear output, else None."""
-    mlp = getattr(net, "mlp", None)
-    if mlp is None or mlp.act is not ACTIVATIONS["relu"] or mlp.activate_last:
-        return None
-    return list(mlp.layers)
-
-
-def forward(layers: list[EnsembleLinear], x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """(copies, B, out) output and each layer's input; x is (B, in), shared by every copy."""
-    inputs = []
-    h = x
-    last = len(layers) - 1
-    for k, layer in enumerate(layers):
-        inputs.append(h)
-        w = layer.weight.transpose(1, 2)
-        xs = h.unsqueeze(0).expand(layer.copies, *h.shape) if h.dim() == 2 else h
-        h = torch.baddbmm(layer.bias, xs, w)
-        if k < last:
-            h.clamp_min_(0.0)
-    return h, inputs
-
-
-def backward(layers: list[EnsembleLinear], inputs: list[torch.Tensor],
-             grad: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Weight and bias gradients of every layer for the output gradient `grad` (copies, B, out)."""
-    grads = []
-    for k in range(len(layers) - 1, -1, -1):
-        x = inputs[k]
-        xs = x.unsqueeze(0).expand(layers[k].copies, *x.shape) if x.dim() == 2 else x
-        grads.append((torch.bmm(grad.transpose(1, 2), xs), grad.sum(1, keepdim=True)))
-        if k > 0:
-            grad = _threshold_backward(torch.bmm(grad, layers[k].weight), inputs[k], 0.0)
-    grads.reverse()
-    return grads
+    return manual.plain_layers(net, activations=(RELU,))
 
 
 def min_q_input_grad(layers: list[EnsembleLinear], inputs: list[torch.Tensor], chosen: torch.Tensor,
@@ -93,10 +61,3 @@ def _masked_min_q_input_grad(layers: list[EnsembleLinear], inputs: list[torch.Te
     for k in range(len(layers) - 1, 0, -1):
         grad = _threshold_backward(torch.bmm(grad, layers[k].weight), inputs[k], 0.0)
     return torch.bmm(grad, layers[0].weight[:, :, columns]).sum(0)
-
-
-def assign(layers: list[EnsembleLinear], grads: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-    """Put each layer's (dW, db) into .grad of its parameters."""
-    for layer, (dw, db) in zip(layers, grads):
-        layer.weight.grad = dw
-        layer.bias.grad = db

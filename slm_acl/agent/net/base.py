@@ -11,6 +11,7 @@ import abc
 import dataclasses
 from typing import Iterable, Literal, Sequence
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -55,6 +56,11 @@ class BodyNet(nn.Module, abc.ABC):
     @abc.abstractmethod
     def forward(self, xs: Sequence[torch.Tensor | None], detached: bool = False) -> list[torch.Tensor | None]:
         """xs[b]: (B_b, in_b) or None -> outputs[b]: (copies, B_b, out_b) or None."""
+
+    @abc.abstractmethod
+    def forward_numpy(self, xs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+        """`forward` on float32 NumPy arrays over views of the weights: CPU inference without torch's
+        per-call overhead, which at batch 1 costs more than the arithmetic (PPO's acting)."""
 
     @abc.abstractmethod
     def output_layers(self) -> list:

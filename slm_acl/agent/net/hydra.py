@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -57,6 +58,17 @@ class HydraMLP(BodyNet):
         out: list[torch.Tensor | None] = [None] * len(xs)
         for b, h in zip(active, hidden):
             out[b] = self.tails[b](h, detached)
+        return out
+
+    def forward_numpy(self, xs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+        active = [b for b, x in enumerate(xs) if x is not None]
+        hidden = [self.heads[b].forward_numpy(xs[b]) for b in active]
+        if len(self.trunk.layers):
+            joined = self.trunk.forward_numpy(np.concatenate(hidden, axis=1) if len(hidden) > 1 else hidden[0])
+            hidden = np.split(joined, np.cumsum([h.shape[1] for h in hidden])[:-1], axis=1)
+        out: list[np.ndarray | None] = [None] * len(xs)
+        for b, h in zip(active, hidden):
+            out[b] = self.tails[b].forward_numpy(h)
         return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -17,6 +18,15 @@ import torch.nn.functional as F
 # memory traffic (the backward of each uses the saved output, which stays valid).
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu_, "tanh": torch.tanh_, "elu": F.elu_, "leaky_relu": F.leaky_relu_, "sigmoid": torch.sigmoid_,
+}
+# The same activations on NumPy arrays, for `forward_numpy` (acting at batch 1 on the CPU, where one
+# torch call per layer costs more than the arithmetic). Each may overwrite its argument.
+NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda x: np.maximum(x, 0.0, out=x),
+    "tanh": lambda x: np.tanh(x, out=x),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+    "leaky_relu": lambda x: np.where(x > 0, x, np.float32(0.01) * x),  # torch's default slope
+    "sigmoid": lambda x: np.float32(0.5) * (np.tanh(np.float32(0.5) * x) + np.float32(1.0)),
 }
 INIT_FNS = ("orthogonal_", "xavier_uniform_", "default")
 
@@ -106,6 +116,25 @@ class EnsembleLinear(nn.Module):
             x = x.unsqueeze(0).expand(self.copies, *x.shape)
         return torch.baddbmm(bias, x, weight.transpose(1, 2))
 
+    def forward_numpy(self, x: np.ndarray) -> np.ndarray:
+        """`forward` on NumPy arrays, for inference on the CPU: x (B, in) or (copies, B, in) -> (copies, B, out)."""
+        weight_t, bias = self._numpy_views()
+        return np.matmul(x, weight_t) + bias
+
+    def _numpy_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """(W transposed to (copies, in, out), b) as NumPy views of the parameters' memory.
+
+        Optimiser steps and `load_state_dict` write into the same memory, so the views stay current;
+        they are rebuilt only if a parameter's storage is replaced.
+        """
+        key = (self.weight.data_ptr(), self.bias.data_ptr())
+        if getattr(self, "_views_key", None) != key:
+            if self.weight.device.type != "cpu":
+                raise RuntimeError("forward_numpy needs the layer on the CPU")
+            self._views = (self.weight.detach().numpy().transpose(0, 2, 1), self.bias.detach().numpy())
+            self._views_key = key
+        return self._views
+
     def extra_repr(self) -> str:
         return f"in={self.in_dim}, out={self.out_dim}, copies={self.copies}"
 
@@ -116,7 +145,9 @@ class EnsembleMLP(nn.Module):
     def __init__(self, dims: list[int], activation: str, copies: int = 1, activate_last: bool = False):
         super().__init__()
         self.layers = nn.ModuleList(EnsembleLinear(i, o, copies) for i, o in zip(dims[:-1], dims[1:]))
+        self.activation = activation
         self.act = ACTIVATIONS[activation]
+        self.act_numpy = NUMPY_ACTIVATIONS[activation]
         self.activate_last = activate_last
         self.out_dim = dims[-1]
 
@@ -131,6 +162,15 @@ class EnsembleMLP(nn.Module):
             x = layer(x, detached)
             if k < last or self.activate_last:
                 x = self.act(x)
+        return x
+
+    def forward_numpy(self, x: np.ndarray) -> np.ndarray:
+        """`forward` on NumPy arrays (no autograd, CPU only)."""
+        last = len(self.layers) - 1
+        for k, layer in enumerate(self.layers):
+            x = layer.forward_numpy(x)
+            if k < last or self.activate_last:
+                x = self.act_numpy(x)
         return x
 
 

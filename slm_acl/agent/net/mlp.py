@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from slm_acl.agent.net.base import BodyNet, NetConfig, check_same_sizes
@@ -35,6 +36,15 @@ class SharedMLP(BodyNet):
             return [out if x is not None else None for x in xs]
         out = self.mlp(torch.cat(active, dim=0), detached)
         parts = iter(torch.split(out, [len(x) for x in active], dim=1))
+        return [next(parts) if x is not None else None for x in xs]
+
+    def forward_numpy(self, xs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+        active = [x for x in xs if x is not None]
+        if len(active) == 1:
+            out = self.mlp.forward_numpy(active[0])
+            return [out if x is not None else None for x in xs]
+        out = self.mlp.forward_numpy(np.concatenate(active, axis=0))
+        parts = iter(np.split(out, np.cumsum([len(x) for x in active])[:-1], axis=1))
         return [next(parts) if x is not None else None for x in xs]
 
 
