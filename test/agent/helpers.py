@@ -16,9 +16,11 @@ from slm_acl.lib.seeding import SeedTree
 SIZES = [(8, 2), (24, 4)]  # LunarLanderContinuous-like and BipedalWalker-like bodies
 
 
-def bodies(sizes=SIZES, num_envs: int = 2) -> list[BodyInterface]:
+def bodies(sizes=SIZES, num_envs: int | list[int] = 2) -> list[BodyInterface]:
+    """One body per (obs, act) size; `num_envs` for all of them or one per body."""
+    envs = num_envs if isinstance(num_envs, list) else [num_envs] * len(sizes)
     return [BodyInterface(f"b{k}", Box(-np.inf, np.inf, (o,), np.float32), Box(-1.0, 1.0, (a,), np.float32),
-                          num_envs, 10_000) for k, (o, a) in enumerate(sizes)]
+                          n, 10_000) for k, ((o, a), n) in enumerate(zip(sizes, envs))]
 
 
 def net(hydra: bool, **kw) -> Choice:
@@ -28,7 +30,8 @@ def net(hydra: bool, **kw) -> Choice:
     return Choice("MLPNet", MLPNet, MLPConfig(hid_layers=[32, 32], gpu=False, **kw), key="type")
 
 
-def build(algorithm: str, config_kw: dict, sizes=SIZES, hydra: bool = True, seed: int = 0, num_envs: int = 2, **net_kw):
+def build(algorithm: str, config_kw: dict, sizes=SIZES, hydra: bool = True, seed: int = 0,
+          num_envs: int | list[int] = 2, **net_kw):
     cls = ALGORITHMS.get(algorithm)
     memory = (Choice("OnPolicyBatch", OnPolicyBatch, OnPolicyBatchConfig()) if algorithm == "PPO"
               else Choice("Replay", Replay, ReplayConfig(capacity=500)))

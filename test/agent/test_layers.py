@@ -102,3 +102,22 @@ def test_numpy_views_follow_in_place_updates_and_loaded_weights():
     other.reset("default", 1.0)
     layer.load_state_dict(other.state_dict())
     np.testing.assert_allclose(layer.forward_numpy(x), other.forward_numpy(x), rtol=1e-6)
+
+
+def test_a_copied_or_pickled_net_carries_no_views_and_builds_its_own():
+    import copy
+    import pickle
+
+    from slm_acl.agent.net.mlp import MLPConfig, MLPNet
+
+    net = MLPNet(MLPConfig(hid_layers=[8])).build([5], [2], copies=2)
+    x = np.ones((1, 5), np.float32)
+    before = net.forward_numpy([x])[0]
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert "_views" not in clone.mlp.layers[0].__dict__
+        np.testing.assert_array_equal(clone.forward_numpy([x])[0], before)
+        with torch.no_grad():
+            clone.mlp.layers[0].weight.add_(1.0)  # the copy's own memory: the original must not move
+        np.testing.assert_allclose(clone.forward_numpy([x])[0], clone([torch.from_numpy(x)])[0].detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(net.forward_numpy([x])[0], before)

@@ -107,6 +107,23 @@ def test_ppo_trains_exactly_when_the_rollout_is_full():
     assert algo.opt_steps == 8 and algo.rollouts[0].t == 0
 
 
+def test_ppo_body_with_fewer_samples_than_minibatches_sits_some_out():
+    """Bodies with 8 and 1 sub-envs: 16 and 2 samples, 8 minibatches; the small body's 2 samples
+    fall in 2 of them and the other 6 train the large body alone (no empty slices, no NaN)."""
+    from slm_acl.agent.algorithm.base import Transition
+
+    algo = build("PPO", {"time_horizon": 2, "minibatch_size": 2, "training_epoch": 1}, num_envs=[8, 1])
+    rng = np.random.default_rng(0)
+    metrics = {}
+    for t in range(2):
+        obs = [rng.normal(size=(n, o)).astype(np.float32) for n, (o, _) in zip((8, 1), SIZES)]
+        actions = algo.act(obs)
+        metrics = algo.update([Transition(o, a, np.ones(len(o), np.float32), o, np.zeros(len(o), bool),
+                                          np.zeros(len(o), bool)) for o, a in zip(obs, actions)])
+    assert algo.opt_steps == 8
+    assert metrics and all(np.isfinite(v) for v in metrics.values()), metrics
+
+
 def test_sac_episode_schedule_does_ceil_length_over_train_freq_updates():
     algo = build("SAC", {**SAC_SMALL, "update_schedule": "episode", "train_freq": 3, "learning_starts": 0},
                  sizes=[(8, 2)], hydra=False, num_envs=1)

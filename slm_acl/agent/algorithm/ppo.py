@@ -228,7 +228,9 @@ class PPO(TorchAlgorithm):
                       for b in bodies}
             epoch_kl = []
             for k in range(n_minibatches):
-                mb = {b: {key: t[bounds[b][k]:bounds[b][k + 1]] for key, t in shuffled[b].items()} for b in bodies}
+                # a body with fewer samples than there are minibatches sits out the ones it has none for
+                mb = {b: {key: t[bounds[b][k]:bounds[b][k + 1]] for key, t in shuffled[b].items()}
+                      for b in bodies if bounds[b][k + 1] > bounds[b][k]}
                 stats = self._minibatch_step(mb)
                 for key in sums:
                     sums[key] += stats[key]

@@ -8,9 +8,10 @@ closed form and sent through the passes of `slm_acl/agent/net/manual.py`:
 
 - d logpi/d mean = z / std and d logpi/d log_std = z^2 - 1, with z = (a - mean) / std;
 - the clipped surrogate -mean(min(r A, clip(r) A)) passes -A r / n to log pi where the unclipped
-  term is the smaller one (r A <= clip(r) A), and 0 where the clip is active;
-- the value loss 0.5 mean((V - R)^2) passes (V - R) / n, and with `clip_vloss` only where the
-  unclipped error is the larger;
+  term is the smaller one and 0 where the clip is active;
+- the value loss 0.5 mean((V - R)^2) passes (V - R) / n; with `clip_vloss`, the error of whichever
+  of the plain and clipped terms is the larger;
+- ties of min/max split the gradient in halves and clamp passes it at its bounds, as autograd does;
 - the entropy bonus passes -entropy_coef to every log_std.
 
 The result equals autograd's up to float rounding (test/agent/test_ppo_grad.py compares every
@@ -56,27 +57,15 @@ def set_gradients(layers: list[EnsembleLinear], activation: str, layout: str, lo
     if cfg.normalize_advantage and n > 1:
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
     log_ratio = logprob - data["logprob"]
-    ratio = torch.exp(log_ratio)
-    unclipped = ratio * adv
-    clipped = torch.clamp(ratio, 1.0 - cfg.clip_eps, 1.0 + cfg.clip_eps) * adv
-    policy_loss = -torch.minimum(unclipped, clipped).mean()
-    grad_logprob = (unclipped <= clipped) * unclipped * (-1.0 / n)  # d policy_loss / d log pi = -A r / n
-    # value loss
-    error = value - data["returns"]
-    squared = error.square()
-    if cfg.clip_vloss is not None:
-        v_clipped = data["value"] + torch.clamp(value - data["value"], -cfg.clip_vloss, cfg.clip_vloss)
-        squared_clipped = (v_clipped - data["returns"]).square()
-        error = error * (squared >= squared_clipped)
-        squared = torch.maximum(squared, squared_clipped)
-    value_loss = 0.5 * squared.mean()
+    policy_loss, grad_logprob, ratio = surrogate_and_grad(log_ratio, adv, cfg.clip_eps)
+    value_loss, grad_value = value_loss_and_grad(value, data["value"], data["returns"], cfg.clip_vloss)
     entropy = (log_std + 0.5 + LOG_SQRT_2PI).sum()
     # gradients: the net's outputs, then its layers; log_std directly
     grad_out = torch.zeros_like(out)
     grad_mean = grad_out[0] if layout == "twin" else grad_out[0, :, :act_dim]
     torch.mul(grad_logprob.unsqueeze(1), z * inv_std, out=grad_mean)
     value_column = grad_out[1, :, 0] if layout == "twin" else grad_out[0, :, act_dim]
-    value_column.copy_(error).mul_(cfg.val_loss_coef / n)
+    torch.mul(grad_value, cfg.val_loss_coef, out=value_column)
     manual.assign(layers, manual.backward(layers, inputs, grad_out, activation))
     log_std.grad = (grad_logprob.unsqueeze(1) * (z.square() - 1.0)).sum(0) - cfg.entropy_coef
     loss = policy_loss + cfg.val_loss_coef * value_loss - cfg.entropy_coef * entropy
@@ -84,3 +73,39 @@ def set_gradients(layers: list[EnsembleLinear], activation: str, layout: str, lo
     approx_kl = ((ratio - 1.0) - log_ratio).mean()
     return {"loss": loss, "policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy,
             "approx_kl": approx_kl, "clip_fraction": clip_fraction}
+
+
+def surrogate_and_grad(log_ratio: torch.Tensor, adv: torch.Tensor,
+                       clip_eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """-mean(min(r A, clip(r, 1 - eps, 1 + eps) A)) with r = exp(log_ratio), its gradient with
+    respect to log_ratio (= log pi), and r."""
+    ratio = torch.exp(log_ratio)
+    unclipped = ratio * adv
+    low, high = 1.0 - clip_eps, 1.0 + clip_eps
+    clipped = torch.clamp(ratio, low, high) * adv
+    loss = -torch.minimum(unclipped, clipped).mean()
+    to_unclipped = _first_share(unclipped < clipped, unclipped == clipped)
+    through_clip = (ratio >= low) & (ratio <= high)  # where clamp passes its gradient
+    d_ratio = adv * (to_unclipped + (1.0 - to_unclipped) * through_clip)
+    return loss, d_ratio * ratio * (-1.0 / len(ratio)), ratio
+
+
+def value_loss_and_grad(value: torch.Tensor, old_value: torch.Tensor, returns: torch.Tensor,
+                        clip: float | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """0.5 mean((V - R)^2), or its clipped form (losses.ppo_value_loss), and its gradient in V."""
+    error = value - returns
+    squared = error.square()
+    if clip is not None:
+        step = value - old_value
+        error_clipped = old_value + torch.clamp(step, -clip, clip) - returns
+        squared_clipped = error_clipped.square()
+        to_plain = _first_share(squared > squared_clipped, squared == squared_clipped)
+        error = to_plain * error + (1.0 - to_plain) * (step.abs() <= clip) * error_clipped
+        squared = torch.maximum(squared, squared_clipped)
+    return 0.5 * squared.mean(), error / len(value)
+
+
+def _first_share(first_wins: torch.Tensor, tie: torch.Tensor) -> torch.Tensor:
+    """The share of torch.minimum's (or maximum's) gradient that autograd sends to its first
+    argument: all of it where that argument is the result, none where the other is, half on a tie."""
+    return first_wins.float() + 0.5 * tie.float()

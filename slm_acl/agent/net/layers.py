@@ -124,16 +124,23 @@ class EnsembleLinear(nn.Module):
     def _numpy_views(self) -> tuple[np.ndarray, np.ndarray]:
         """(W transposed to (copies, in, out), b) as NumPy views of the parameters' memory.
 
-        Optimiser steps and `load_state_dict` write into the same memory, so the views stay current;
-        they are rebuilt only if a parameter's storage is replaced.
+        Optimiser steps and `load_state_dict` write into the same memory, so the views stay current.
+        They are rebuilt when they no longer point at the parameters' memory (a replaced storage, a
+        copied module), and never copied or pickled with the module.
         """
-        key = (self.weight.data_ptr(), self.bias.data_ptr())
-        if getattr(self, "_views_key", None) != key:
+        views = self.__dict__.get("_views")
+        if (views is None or views[0].ctypes.data != self.weight.data_ptr()
+                or views[1].ctypes.data != self.bias.data_ptr()):
             if self.weight.device.type != "cpu":
                 raise RuntimeError("forward_numpy needs the layer on the CPU")
-            self._views = (self.weight.detach().numpy().transpose(0, 2, 1), self.bias.detach().numpy())
-            self._views_key = key
-        return self._views
+            views = (self.weight.detach().numpy().transpose(0, 2, 1), self.bias.detach().numpy())
+            self.__dict__["_views"] = views
+        return views
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_views", None)
+        return state
 
     def extra_repr(self) -> str:
         return f"in={self.in_dim}, out={self.out_dim}, copies={self.copies}"
@@ -147,7 +154,6 @@ class EnsembleMLP(nn.Module):
         self.layers = nn.ModuleList(EnsembleLinear(i, o, copies) for i, o in zip(dims[:-1], dims[1:]))
         self.activation = activation
         self.act = ACTIVATIONS[activation]
-        self.act_numpy = NUMPY_ACTIVATIONS[activation]
         self.activate_last = activate_last
         self.out_dim = dims[-1]
 
@@ -166,11 +172,12 @@ class EnsembleMLP(nn.Module):
 
     def forward_numpy(self, x: np.ndarray) -> np.ndarray:
         """`forward` on NumPy arrays (no autograd, CPU only)."""
+        act = NUMPY_ACTIVATIONS[self.activation]
         last = len(self.layers) - 1
         for k, layer in enumerate(self.layers):
             x = layer.forward_numpy(x)
             if k < last or self.activate_last:
-                x = self.act_numpy(x)
+                x = act(x)
         return x
 
 
