@@ -194,12 +194,11 @@ def test_ppo_acting_in_numpy_matches_the_torch_forward_and_logprob(net_kw, hydra
         for p in algo.nets["log_std"].parameters():
             p.uniform_(-1.0, 0.5)
     obs = [np.random.default_rng(b).normal(size=(2, o)).astype(np.float32) for b, (o, _) in enumerate(sizes)]
-    with torch.no_grad():
-        expected = algo._policy_and_value([torch.from_numpy(o) for o in obs])
+    expected = algo._acting_forward(obs, need_value=True, numpy=False)  # the GPU's path, run on the CPU
     got = algo._acting_forward(obs, need_value=True)
     for (mean, value), (mean_np, value_np) in zip(expected, got):
-        np.testing.assert_allclose(mean_np, mean.numpy(), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(value_np, value.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(mean_np, mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(value_np, value, rtol=1e-5, atol=1e-6)
     actions = algo.act(obs)
     for b, action in enumerate(actions):
         acted = algo._acted[b]

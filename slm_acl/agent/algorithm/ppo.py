@@ -131,14 +131,17 @@ class PPO(TorchAlgorithm):
             return [None if o is None else (o[0], o[1, :, 0]) for o in outs]
         return [None if o is None else (o[0, :, :a], o[0, :, a]) for o, a in zip(outs, self.act_dims)]
 
-    def _acting_forward(self, normed: list[np.ndarray | None], need_value: bool) -> list:
+    def _acting_forward(self, normed: list[np.ndarray | None], need_value: bool,
+                        numpy: bool | None = None) -> list:
         """`_policy_and_value` for acting, as NumPy arrays.
 
-        On the CPU it runs in NumPy over views of the weights: at PPO's batch of one observation per
-        sub-env, torch's per-call overhead is most of the cost (NumPy: ~5 us against ~20 us for the
-        64x64 nets measured here). On a GPU it runs in torch and copies the results back.
+        On the CPU (`numpy` None: decided by the device) it runs in NumPy over views of the weights:
+        at PPO's batch of one observation per sub-env, torch's per-call overhead is most of the cost
+        (NumPy: ~5 us against ~20 us for the 64x64 nets measured here). On a GPU it runs in torch and
+        copies the results back.
         """
-        if self.torch_device.type == "cpu":
+        use_numpy = self.torch_device.type == "cpu" if numpy is None else numpy
+        if use_numpy:
             return self._policy_and_value(normed, need_value, numpy=True)
         xs = [None if o is None else self.to_tensor(o) for o in normed]
         with torch.no_grad():
