@@ -219,6 +219,8 @@ class PPO(TorchAlgorithm):
         sizes = {b: len(batches[b]["advantage"]) for b in bodies}
         n_minibatches = max(1, max(n // cfg.minibatch_size for n in sizes.values()))
         sums = {k: 0.0 for k in ("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")}
+        bounds = {b: np.cumsum([0] + [len(p) for p in np.array_split(np.arange(sizes[b]), n_minibatches)])
+                  for b in bodies}  # minibatch k of body b: its shuffled samples bounds[b][k]:bounds[b][k + 1]
         steps = 0
         for _ in range(cfg.training_epoch):
             # shuffle each body's samples once per epoch; its minibatches are then contiguous slices
@@ -227,8 +229,6 @@ class PPO(TorchAlgorithm):
             for b in bodies:
                 order = torch.from_numpy(self.rng.permutation(sizes[b])).to(self.torch_device)
                 shuffled[b] = {key: t[order] for key, t in batches[b].items()}
-            bounds = {b: np.cumsum([0] + [len(p) for p in np.array_split(np.arange(sizes[b]), n_minibatches)])
-                      for b in bodies}
             epoch_kl = []
             for k in range(n_minibatches):
                 # a body with fewer samples than there are minibatches sits out the ones it has none for

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from slm_acl.agent.algorithm import sac_grad
-from slm_acl.agent.algorithm.sac_grad import RELU
 from slm_acl.agent.algorithm.base import BodyInterface, Transition
 from slm_acl.agent.algorithm.losses import sac_q_target, tanh_gaussian
+from slm_acl.agent.algorithm.sac_grad import RELU
 from slm_acl.agent.algorithm.torch_base import TorchAlgorithm, grad_norm_clip
 from slm_acl.agent.net import manual
 from slm_acl.agent.net.base import OptimConfig, apply_lr_schedule, make_optimizer
