@@ -25,9 +25,9 @@ def bodies(sizes=SIZES, num_envs: int | list[int] = 2) -> list[BodyInterface]:
 
 def net(hydra: bool, **kw) -> Choice:
     if hydra:
-        cfg = HydraMLPConfig(head_layers=[16], hid_layers=[32], tail_layers=[16], gpu=False, **kw)
+        cfg = HydraMLPConfig(**{"head_layers": [16], "hid_layers": [32], "tail_layers": [16], "gpu": False, **kw})
         return Choice("HydraMLPNet", HydraMLPNet, cfg, key="type")
-    return Choice("MLPNet", MLPNet, MLPConfig(hid_layers=[32, 32], gpu=False, **kw), key="type")
+    return Choice("MLPNet", MLPNet, MLPConfig(**{"hid_layers": [32, 32], "gpu": False, **kw}), key="type")
 
 
 def build(algorithm: str, config_kw: dict, sizes=SIZES, hydra: bool = True, seed: int = 0,

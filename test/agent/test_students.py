@@ -8,6 +8,9 @@ import pytest
 import torch
 from helpers import SIZES, SyntheticSteps, build
 
+from slm_acl.agent.algorithm.base import Transition
+from slm_acl.agent.fast.selector import PathChoice
+from slm_acl.agent.net.base import OptimConfig
 from slm_acl.agent.net.hydra import HydraMLPConfig, HydraMLPNet
 
 PPO_SMALL = {"time_horizon": 8, "minibatch_size": 4, "training_epoch": 2, "normalize_obs": True,
@@ -53,9 +56,11 @@ def test_one_hydra_agent_trains_trunk_heads_and_tails_of_both_bodies(algorithm, 
 
 
 def test_mlpnet_refuses_bodies_of_different_sizes_and_names_hydra():
-    from slm_acl.spec.errors import SpecError
+    from slm_acl.agent.net.mlp import MLPNet
 
-    with pytest.raises(SpecError, match="HydraMLPNet"):
+    assert "HydraMLPNet" in MLPNet.dims_problem([8, 24], [2, 4])
+    assert MLPNet.dims_problem([24, 24], [4, 4]) is None
+    with pytest.raises(ValueError, match="HydraMLPNet"):
         build("PPO", PPO_SMALL, hydra=False)
 
 
@@ -168,7 +173,7 @@ def test_ppo_layouts_train_and_round_trip(net_kw, layout):
     if net_kw.get("critic_optim") == "separate":
         net_kw = {"critic_optim": OptimConfig(lr=1e-3)}
     a = build("PPO", PPO_SMALL, **net_kw)
-    assert a.layout == layout
+    assert a.layout.name == layout
     steps_a = SyntheticSteps()
     for t in range(10):
         steps_a.step(a, t)
@@ -194,8 +199,12 @@ def test_ppo_acting_in_numpy_matches_the_torch_forward_and_logprob(net_kw, hydra
         for p in algo.nets["log_std"].parameters():
             p.uniform_(-1.0, 0.5)
     obs = [np.random.default_rng(b).normal(size=(2, o)).astype(np.float32) for b, (o, _) in enumerate(sizes)]
-    expected = algo._acting_forward(obs, need_value=True, numpy=False)  # the GPU's path, run on the CPU
+    got_path = algo.acting
+    assert got_path.fast
     got = algo._acting_forward(obs, need_value=True)
+    algo.acting = PathChoice("acting", "torch", False, "the GPU's path, run here on the CPU")
+    expected = algo._acting_forward(obs, need_value=True)
+    algo.acting = got_path
     for (mean, value), (mean_np, value_np) in zip(expected, got):
         np.testing.assert_allclose(mean_np, mean, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(value_np, value, rtol=1e-5, atol=1e-6)
@@ -206,3 +215,38 @@ def test_ppo_acting_in_numpy_matches_the_torch_forward_and_logprob(net_kw, hydra
         logprob = gaussian_logprob(torch.from_numpy(action), mean, algo.nets["log_std"][b].detach())
         np.testing.assert_allclose(acted.logprob, logprob.numpy(), rtol=1e-5, atol=1e-5)
         np.testing.assert_array_equal(acted.value, got[b][1])
+
+
+@pytest.mark.parametrize("algorithm,config", [("PPO", PPO_SMALL), ("SAC", SAC_SMALL)])
+def test_a_body_value_estimate_depends_on_its_own_head_only(algorithm, config):
+    """SPDL reads V(s) per body: perturbing body 0's head must move body 0's estimate and leave body 1's."""
+    algo = build(algorithm, config)
+    obs = [np.random.default_rng(b).normal(size=(5, o)).astype(np.float32) for b, (o, _) in enumerate(SIZES)]
+    before = [algo.value_estimate(b, obs[b]) for b in range(2)]
+    with torch.no_grad():
+        for name, p in algo.named_parameters():
+            if ".heads.0." in name:
+                p.add_(torch.randn_like(p) * 0.5)
+    after = [algo.value_estimate(b, obs[b]) for b in range(2)]
+    assert not np.allclose(after[0], before[0])
+    np.testing.assert_array_equal(after[1], before[1])
+
+
+@pytest.mark.parametrize("algorithm,config", [
+    ("PPO", {"time_horizon": 32, "minibatch_size": 32, "training_epoch": 4, "gamma": 0.9, "normalize_reward": True}),
+    ("SAC", {"batch_size": 64, "start_steps": 50, "learning_starts": 50, "gamma": 0.9, "ent_coef": 1e-4, "tau": 0.05})])
+def test_value_estimate_learns_the_discounted_return_in_reward_units(algorithm, config):
+    """A reward of 2 at every step and episodes cut by a time limit only: V(s) = 2 / (1 - 0.9) = 20 for
+    every state, in reward units (PPO scales rewards here, and must scale its estimate back)."""
+    torch.manual_seed(0)
+    algo = build(algorithm, config, sizes=[(3, 1)], hydra=False, **({"optim": OptimConfig(lr=3e-3)}))
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(2, 3)).astype(np.float32)
+    for t in range(1500):
+        action = algo.act([obs])[0]
+        nxt = rng.normal(size=(2, 3)).astype(np.float32)
+        cut = np.full(2, t % 25 == 24)
+        algo.update([Transition(obs, action, np.full(2, 2.0, np.float32), nxt, np.zeros(2, bool), cut)])
+        obs = nxt
+    estimate = algo.value_estimate(0, rng.normal(size=(50, 3)).astype(np.float32))
+    assert np.all(np.abs(estimate - 20.0) < 3.0), estimate

@@ -51,6 +51,14 @@ class Algorithm(abc.ABC):
     uses_net: ClassVar[bool] = True
     uses_memory: ClassVar[bool] = True
     memories: ClassVar[tuple[str, ...]] = ()  # memory names this algorithm works with (empty: any)
+    metric_names: ClassVar[tuple[str, ...]] = ()  # the training metrics `update` may return (metrics_df columns)
+    provides_value_estimate: ClassVar[bool] = False  # `value_estimate` works (teachers such as SPDL need it)
+
+    @classmethod
+    def spaces_problem(cls, observation_space: gym.Space, action_space: gym.Space) -> str | None:
+        """Why this algorithm cannot act in these spaces, or None when it can (checked by the spec
+        validator before a run starts, and again when the algorithm is built)."""
+        return None
 
     def __init__(self, config: Any, bodies: Sequence[BodyInterface], seeds: SeedTree,
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
@@ -70,6 +78,11 @@ class Algorithm(abc.ABC):
     def update(self, transitions: Sequence[Transition | None]) -> dict[str, float]:
         """Store one step per body and train when due; returns metrics of a training step, if any."""
 
+    def fast_path_info(self) -> dict[str, str]:
+        """Which implementation runs each part of this algorithm (e.g. {"gradients": "reference"}), as
+        chosen once when it was built; the session logs it and records it in its resolved spec."""
+        return {}
+
     def parameters(self) -> Iterable[Any]:
         """Trainable tensors (empty for algorithms without nets)."""
         return []
@@ -78,7 +91,7 @@ class Algorithm(abc.ABC):
         return []
 
     def value_estimate(self, body_index: int, obs: np.ndarray) -> np.ndarray:
-        """V(s) for teachers that need it (SPDL). Algorithms without a critic cannot provide it."""
+        """V(s) for teachers that need it (SPDL); only for algorithms with `provides_value_estimate`."""
         raise NotImplementedError(f"{type(self).__name__} has no value estimate")
 
     @abc.abstractmethod

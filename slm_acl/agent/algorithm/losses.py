@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,14 +42,36 @@ def gae(reward: np.ndarray, value: np.ndarray, next_value: np.ndarray, done: np.
     return adv, adv + value
 
 
+def normal_logprob(z: Any, log_std: Any) -> Any:
+    """log N(x; mean, exp(log_std)) summed over the last (action) dimension, from z = (x - mean) / std.
+
+    Written with operators only, so it serves torch tensors and NumPy arrays alike (NumPy acting).
+    """
+    return (-0.5 * (z * z) - log_std - LOG_SQRT_2PI).sum(-1)
+
+
 def gaussian_logprob(action: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
     """log N(action; mean, exp(log_std)) summed over the last (action) dimension."""
-    z = (action - mean) * torch.exp(-log_std)
-    return (-0.5 * z.square() - log_std - LOG_SQRT_2PI).sum(-1)
+    return normal_logprob((action - mean) * torch.exp(-log_std), log_std)
 
 
 def gaussian_entropy(log_std: torch.Tensor) -> torch.Tensor:
     return (log_std + 0.5 + LOG_SQRT_2PI).sum(-1)
+
+
+def normalize_advantage(advantage: torch.Tensor) -> torch.Tensor:
+    """Advantages standardised over the minibatch (a single sample is left as it is)."""
+    if len(advantage) < 2:
+        return advantage
+    return (advantage - advantage.mean()) / (advantage.std() + 1e-8)
+
+
+@torch.no_grad()
+def ratio_stats(ratio: torch.Tensor, log_ratio: torch.Tensor, clip_eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fraction of clipped ratios and the approximate KL (Schulman's low-variance k3 estimator)."""
+    clip_fraction = ((ratio - 1.0).abs() > clip_eps).float().mean()
+    approx_kl = ((ratio - 1.0) - log_ratio).mean()
+    return clip_fraction, approx_kl
 
 
 def ppo_policy_loss(logprob: torch.Tensor, old_logprob: torch.Tensor, advantage: torch.Tensor,
@@ -57,10 +80,7 @@ def ppo_policy_loss(logprob: torch.Tensor, old_logprob: torch.Tensor, advantage:
     log_ratio = logprob - old_logprob
     ratio = torch.exp(log_ratio)
     surrogate = torch.minimum(ratio * advantage, torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * advantage)
-    with torch.no_grad():
-        clip_fraction = ((ratio - 1.0).abs() > clip_eps).float().mean()
-        approx_kl = ((ratio - 1.0) - log_ratio).mean()  # the low-variance estimator (Schulman's k3)
-    return -surrogate.mean(), clip_fraction, approx_kl
+    return (-surrogate.mean(), *ratio_stats(ratio, log_ratio, clip_eps))
 
 
 def ppo_value_loss(value: torch.Tensor, old_value: torch.Tensor, returns: torch.Tensor,
@@ -79,10 +99,8 @@ def tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor
     log pi(a) = log N(u) - sum log(1 - tanh(u)^2), with the stable form
     log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)).
     """
-    std = torch.exp(log_std)
-    u = mean + std * noise
-    logprob = (-0.5 * noise.square() - log_std - LOG_SQRT_2PI).sum(-1)
-    logprob = logprob - (2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))).sum(-1)
+    u = mean + torch.exp(log_std) * noise
+    logprob = normal_logprob(noise, log_std) - (2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))).sum(-1)
     return torch.tanh(u), logprob
 
 

@@ -6,10 +6,9 @@ once (one optimiser step per minibatch index, summing the bodies' losses, so a s
 from all of them). Episodes cut by a time limit bootstrap from the value of their real last
 observation; terminated ones do not.
 
-Speed on the CPU (PPO's batches are small, so per-call overhead dominates): acting runs the nets in
-NumPy over views of the weights, and with one body and one plain MLP each minibatch gradient is
-written out by hand (ppo_grad.py) instead of built by autograd; both are tested equal to the torch
-paths, which every other shape (Hydra nets, several bodies, separate critic optimiser) still uses.
+`loss` is the reference: PPO's objective as the paper writes it, on autograd. Speed-ups (acting in
+NumPy on the CPU, hand-written minibatch gradients) live in agent/fast/ and are chosen once, when
+the agent is built, by the fast-path selector (`net.fast_path: "off"` keeps the reference).
 """
 from __future__ import annotations
 
@@ -20,18 +19,20 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from slm_acl.agent.algorithm import ppo_grad
 from slm_acl.agent.algorithm.base import BodyInterface, Transition
-from slm_acl.agent.algorithm.losses import (LOG_SQRT_2PI, gae, gaussian_entropy, gaussian_logprob, next_values,
-                                            ppo_policy_loss, ppo_value_loss)
+from slm_acl.agent.algorithm.losses import (gae, gaussian_entropy, gaussian_logprob, next_values, normal_logprob,
+                                            normalize_advantage, ppo_policy_loss, ppo_value_loss)
 from slm_acl.agent.algorithm.normalizer import ObsNormalizer, RewardScaler
+from slm_acl.agent.algorithm.ppo_layout import layout_for
 from slm_acl.agent.algorithm.torch_base import TorchAlgorithm, grad_norm_clip
+from slm_acl.agent.fast import numpy_acting
+from slm_acl.agent.fast import ppo as fast_ppo
 from slm_acl.agent.net.base import apply_lr_schedule, make_optimizer
 from slm_acl.agent.registry import ALGORITHMS
 from slm_acl.lib.config import Choice, param
 from slm_acl.lib.seeding import SeedTree
 
-ACTOR_LAST_GAIN = 0.01  # a near-zero initial mean keeps early actions around the centre (Baselines)
+LOSS_TERMS = ("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,32 +69,20 @@ class _Acted:
 class PPO(TorchAlgorithm):
     Config = PPOConfig
     memories = ("OnPolicyBatch",)
-    metric_names = ["loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
-                    "explained_variance", "lr"]
+    metric_names = (*LOSS_TERMS, "explained_variance", "lr")
+    provides_value_estimate = True
 
     def __init__(self, config: PPOConfig, bodies: Sequence[BodyInterface], seeds: SeedTree,
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
         super().__init__(config, bodies, seeds, net, memory, device)
         net_config = self.net_builder.config
-        critic_optim = net_config.critic_optim or net_config.optim
-        # How actor and critic are laid out (each a forward of one call where possible):
-        # - "shared": one net, hidden layers shared, the value as one more output;
-        # - "twin": separate weights run as a 2-copy ensemble (copy 0 actor, copy 1 critic): one call;
-        # - "split": two nets, needed only when the critic has its own optimiser settings.
-        self.layout = "shared" if net_config.shared else ("twin" if critic_optim == net_config.optim else "split")
-        if self.layout == "split":
-            self.nets["actor"] = self.build_net(self.obs_dims, self.act_dims, last_gain=ACTOR_LAST_GAIN)
-            self.nets["critic"] = self.build_net(self.obs_dims, [1] * len(self.bodies))
-        else:
-            twin = self.layout == "twin"
-            outs = self.act_dims if twin else [a + 1 for a in self.act_dims]  # twin: value = critic's column 0
-            self.nets["actor_critic"] = self.build_net(self.obs_dims, outs, copies=2 if twin else 1)
-            for layer, a in zip(self.nets["actor_critic"].output_layers(), self.act_dims):
-                with torch.no_grad():  # weights are (copies, out, in): scale the action-mean rows
-                    layer.weight[0, :a, :] *= ACTOR_LAST_GAIN
+        self.layout = layout_for(net_config)
+        for name, module in self.layout.build(self).items():
+            self.nets[name] = module
         self.nets["log_std"] = nn.ParameterList(
             nn.Parameter(torch.full((a,), config.log_std_init, device=self.torch_device)) for a in self.act_dims)
-        if self.layout == "split":
+        critic_optim = net_config.critic_optim or net_config.optim
+        if self.layout.name == "split":
             actor_params = [*self.nets["actor"].parameters(), *self.nets["log_std"].parameters()]
             groups = [(actor_params, net_config.optim), (self.nets["critic"].parameters(), critic_optim)]
         else:
@@ -108,40 +97,25 @@ class PPO(TorchAlgorithm):
         self.rollouts = [memory.build().build(config.time_horizon, b.num_envs, o, a)
                          for b, o, a in zip(self.bodies, self.obs_dims, self.act_dims)]
         self._acted: list[_Acted | None] = [None] * len(self.bodies)
-        # one body and one plain MLP: hand-written gradients (ppo_grad.py); anything else: autograd
-        self._manual = (ppo_grad.manual_layers(self.nets["actor_critic"], self.layout, len(self.bodies))
-                        if self.layout != "split" else None)
         self._last_next_obs: list[np.ndarray | None] = [None] * len(self.bodies)
+        self.acting, self.gradients = self.choose_path("acting"), self.choose_path("gradients")
 
     # ---- forward passes ----------------------------------------------------------------------
     def _policy_and_value(self, xs: list, need_value: bool = True, numpy: bool = False) -> list:
         """Per body: (mean (B, act), value (B,)); value None when not needed (split layout only).
 
-        Tensors in and out; with `numpy`, float32 arrays in and out through the nets' NumPy forward.
+        Tensors in and out; with `numpy`, float32 arrays in and out through fast/numpy_acting.py.
         """
-        def run(net, inputs):
-            return net.forward_numpy(inputs) if numpy else net(inputs)
+        names = [n for n in self.layout.nets if need_value or n not in self.layout.critic_nets]
+        run = numpy_acting.forward if numpy else (lambda net, inputs: net(inputs))
+        outs = {name: run(self.nets[name], xs) for name in names}
+        return [None if x is None else self.layout.policy_and_value({n: outs[n][b] for n in names}, self.act_dims[b])
+                for b, x in enumerate(xs)]
 
-        if self.layout == "split":
-            means = run(self.nets["actor"], xs)
-            values = run(self.nets["critic"], xs) if need_value else [None] * len(xs)
-            return [None if m is None else (m[0], None if v is None else v[0, :, 0]) for m, v in zip(means, values)]
-        outs = run(self.nets["actor_critic"], xs)
-        if self.layout == "twin":
-            return [None if o is None else (o[0], o[1, :, 0]) for o in outs]
-        return [None if o is None else (o[0, :, :a], o[0, :, a]) for o, a in zip(outs, self.act_dims)]
-
-    def _acting_forward(self, normed: list[np.ndarray | None], need_value: bool,
-                        numpy: bool | None = None) -> list:
-        """`_policy_and_value` for acting, as NumPy arrays.
-
-        On the CPU (`numpy` None: decided by the device) it runs in NumPy over views of the weights:
-        at PPO's batch of one observation per sub-env, torch's per-call overhead is most of the cost
-        (NumPy: ~5 us against ~20 us for the 64x64 nets measured here). On a GPU it runs in torch and
-        copies the results back.
-        """
-        use_numpy = self.torch_device.type == "cpu" if numpy is None else numpy
-        if use_numpy:
+    def _acting_forward(self, normed: list[np.ndarray | None], need_value: bool) -> list:
+        """`_policy_and_value` for acting, as NumPy arrays: through NumPy when the fast path acts, else
+        through torch (a GPU's path) with the results copied back."""
+        if self.acting.fast:
             return self._policy_and_value(normed, need_value, numpy=True)
         xs = [None if o is None else self.to_tensor(o) for o in normed]
         with torch.no_grad():
@@ -168,8 +142,7 @@ class PPO(TorchAlgorithm):
             log_std = self.nets["log_std"][b].detach().cpu().numpy()
             noise = self.rng.standard_normal(mean.shape, dtype=np.float32)
             actions[b] = mean + np.exp(log_std) * noise
-            logprob = (np.float32(-0.5) * np.square(noise) - log_std - np.float32(LOG_SQRT_2PI)).sum(-1)
-            self._acted[b] = _Acted(normed[b], actions[b], logprob, value)
+            self._acted[b] = _Acted(normed[b], actions[b], normal_logprob(noise, log_std), value)
         return actions
 
     # ---- learning ---------------------------------------------------------------------------
@@ -218,7 +191,7 @@ class PPO(TorchAlgorithm):
         batches = {b: self._batch(b) for b in bodies}
         sizes = {b: len(batches[b]["advantage"]) for b in bodies}
         n_minibatches = max(1, max(n // cfg.minibatch_size for n in sizes.values()))
-        sums = {k: 0.0 for k in ("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")}
+        sums = dict.fromkeys(LOSS_TERMS, 0.0)
         bounds = {b: np.cumsum([0] + [len(p) for p in np.array_split(np.arange(sizes[b]), n_minibatches)])
                   for b in bodies}  # minibatch k of body b: its shuffled samples bounds[b][k]:bounds[b][k + 1]
         steps = 0
@@ -252,47 +225,45 @@ class PPO(TorchAlgorithm):
         return metrics
 
     def _minibatch_step(self, mb: dict[int, dict[str, torch.Tensor]]) -> dict[str, float]:
-        if self._manual is not None:  # one body, one plain MLP: hand-written gradients (ppo_grad.py)
-            ((b, data),) = mb.items()
-            layers, activation = self._manual
-            terms = ppo_grad.set_gradients(layers, activation, self.layout, self.nets["log_std"][b], data,
-                                           self.config)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.gradients.fast:
+            terms = fast_ppo.set_gradients(self, mb)
         else:
-            terms = self._autograd_gradients(mb)
+            terms = self.loss(mb)
+            terms["loss"].backward()
         grad_norm_clip(self._params, self.max_grad_norm)
         self.optimizer.step()
-        names = ("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
-        values = torch.stack([terms[k] for k in names]).tolist()  # one host sync per minibatch
-        return dict(zip(names, values))
+        values = torch.stack([terms[k].detach() for k in LOSS_TERMS]).tolist()  # one host sync per minibatch
+        return dict(zip(LOSS_TERMS, values))
 
-    def _autograd_gradients(self, mb: dict[int, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        """Fill .grad of every parameter with the minibatch loss's gradient (any net, any number of
-        bodies: each body's losses are summed); returns the loss terms, per-body means where averaged."""
+    def loss(self, mb: dict[int, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """PPO's objective on one minibatch, summed over its bodies (Schulman et al. 2017, eq. 9):
+
+            L = L_clip + c_v L_V - c_e H,
+            L_clip = -E[min(r A, clip(r, 1 - eps, 1 + eps) A)],  r = pi(a|s) / pi_old(a|s),
+            L_V = 0.5 E[(V(s) - R)^2] (optionally clipped around the old value),  H = the policy's entropy.
+
+        Returns the loss and its terms (entropy, approx_kl and clip_fraction averaged over the bodies).
+        """
         cfg = self.config
-        xs: list[torch.Tensor | None] = [None] * len(self.bodies)
-        for b, data in mb.items():
-            xs[b] = data["obs"]
-        outs = self._policy_and_value(xs)
+        outs = self._policy_and_value([mb[b]["obs"] if b in mb else None for b in range(len(self.bodies))])
         policy_loss = value_loss = entropy = clip_fraction = approx_kl = 0.0
         for b, data in mb.items():
             mean, value = outs[b]
-            log_std = self.nets["log_std"][b].expand_as(mean)
+            log_std = self.nets["log_std"][b]
             logprob = gaussian_logprob(data["action"], mean, log_std)
-            adv = data["advantage"]
-            if cfg.normalize_advantage and len(adv) > 1:
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            pl, cf, kl = ppo_policy_loss(logprob, data["logprob"], adv, cfg.clip_eps)
-            policy_loss = policy_loss + pl
+            advantage = normalize_advantage(data["advantage"]) if cfg.normalize_advantage else data["advantage"]
+            body_policy_loss, body_clip_fraction, body_kl = ppo_policy_loss(logprob, data["logprob"], advantage,
+                                                                            cfg.clip_eps)
+            policy_loss = policy_loss + body_policy_loss
             value_loss = value_loss + ppo_value_loss(value, data["value"], data["returns"], cfg.clip_vloss)
-            entropy = entropy + gaussian_entropy(self.nets["log_std"][b])
-            clip_fraction = clip_fraction + cf
-            approx_kl = approx_kl + kl
+            entropy = entropy + gaussian_entropy(log_std)
+            clip_fraction = clip_fraction + body_clip_fraction
+            approx_kl = approx_kl + body_kl
         loss = policy_loss + cfg.val_loss_coef * value_loss - cfg.entropy_coef * entropy
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
         n = len(mb)
-        return {"loss": loss.detach(), "policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(),
-                "entropy": entropy.detach() / n, "approx_kl": approx_kl / n, "clip_fraction": clip_fraction / n}
+        return {"loss": loss, "policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy / n,
+                "approx_kl": approx_kl / n, "clip_fraction": clip_fraction / n}
 
     # ---- teachers and checkpoints -------------------------------------------------------------
     def value_estimate(self, body_index: int, obs: np.ndarray) -> np.ndarray:

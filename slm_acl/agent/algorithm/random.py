@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Sequence
 
+import gymnasium as gym
 import numpy as np
 
 from slm_acl.agent.algorithm.base import Algorithm, Transition
@@ -23,6 +24,16 @@ class Random(Algorithm):
     Config = RandomConfig
     uses_net = False
     uses_memory = False
+
+    @classmethod
+    def spaces_problem(cls, observation_space: gym.Space, action_space: gym.Space) -> str | None:
+        """Any observations; actions from a bounded Box or a Discrete space."""
+        if isinstance(action_space, gym.spaces.Discrete):
+            return None
+        if isinstance(action_space, gym.spaces.Box) and np.isfinite(action_space.low).all() \
+                and np.isfinite(action_space.high).all():
+            return None
+        return f"the Random agent samples bounded Box or Discrete actions, not {action_space}"
 
     def __init__(self, config: RandomConfig, bodies, seeds, net=None, memory=None, device="cpu"):
         super().__init__(config, bodies, seeds, net, memory, device)

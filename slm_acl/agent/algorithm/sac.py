@@ -3,9 +3,11 @@
 One gradient step computes the critic, actor and temperature losses from the same sampled batch
 and takes a single backward pass: the target needs no autograd, both Q nets run as one batched
 ensemble call, and the actor's loss sees the Q weights as constants (dQ/da flows to the actor, no
-critic weight gradients are formed). This is the grouped update of SpinningUp's SAC v0.1.1. For one
-body with ReLU MLPs (the common case) the same gradients are written out by hand (sac_grad.py: no
-graph, dQ/da through the smaller twin only), ~10 % faster on a CPU core; other shapes use autograd.
+critic weight gradients are formed). This is the grouped update of SpinningUp's SAC v0.1.1.
+
+`loss` is the reference, on autograd. The same gradients written out by hand (no graph, dQ/da
+through the smaller twin only) live in agent/fast/sac.py and are chosen once, when the agent is
+built, by the fast-path selector (`net.fast_path: "off"` keeps the reference).
 
 Updates follow one of two schedules:
 - "step" (SB3): every `train_freq` vectorised steps, `gradient_steps` gradient steps;
@@ -22,12 +24,10 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import torch
 
-from slm_acl.agent.algorithm import sac_grad
 from slm_acl.agent.algorithm.base import BodyInterface, Transition
 from slm_acl.agent.algorithm.losses import sac_q_target, tanh_gaussian
-from slm_acl.agent.algorithm.sac_grad import RELU
 from slm_acl.agent.algorithm.torch_base import TorchAlgorithm, grad_norm_clip
-from slm_acl.agent.net import manual
+from slm_acl.agent.fast import sac as fast_sac
 from slm_acl.agent.net.base import OptimConfig, apply_lr_schedule, make_optimizer
 from slm_acl.agent.registry import ALGORITHMS
 from slm_acl.lib.config import Choice, param
@@ -60,7 +60,8 @@ class SACConfig:
 class SAC(TorchAlgorithm):
     Config = SACConfig
     memories = ("Replay",)
-    metric_names = ["q_loss", "actor_loss", "alpha", "alpha_loss", "entropy", "q_mean"]
+    metric_names = ("q_loss", "actor_loss", "alpha", "alpha_loss", "entropy", "q_mean")
+    provides_value_estimate = True
 
     def __init__(self, config: SACConfig, bodies: Sequence[BodyInterface], seeds: SeedTree,
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
@@ -99,10 +100,7 @@ class SAC(TorchAlgorithm):
         self.steps = 0  # vectorised agent steps (the 'step' schedule counts these)
         self._metrics: dict[str, torch.Tensor] = {}
         self._since_report = 0
-        # one body with ReLU MLPs: hand-written gradients (sac_grad.py); anything else: autograd
-        layers = (sac_grad.relu_layers(self.nets["actor"]), sac_grad.relu_layers(self.nets["q"]))
-        self._manual_layers = layers if n == 1 and all(layers) else None
-        self._manual_target_layers = sac_grad.relu_layers(self.target_q)
+        self.gradients = self.choose_path("gradients")
 
     # ---- scaling between the policy's [-1, 1] and the env's bounds --------------------------
     def _to_env(self, b: int, action: np.ndarray) -> np.ndarray:
@@ -117,15 +115,21 @@ class SAC(TorchAlgorithm):
         out = out[0]
         return out[:, :a], out[:, a:].clamp(self.config.log_std_min, self.config.log_std_max)
 
-    def _sample(self, outs: list[torch.Tensor | None]) -> list[tuple[torch.Tensor, torch.Tensor] | None]:
-        """A reparameterised action and its log-probability per body."""
+    def noise(self, like: torch.Tensor) -> torch.Tensor:
+        """Standard normal noise for one body's reparameterised sample, from the agent's own generator
+        (drawn in body order: the reference and the fast path draw the same numbers)."""
+        return torch.randn(like.shape, generator=self.generator, device=like.device)
+
+    def _sample(self, outs: list[torch.Tensor | None],
+                noises: list[torch.Tensor | None] | None = None) -> list[tuple[torch.Tensor, torch.Tensor] | None]:
+        """A reparameterised action and its log-probability per body (`noises`: given instead of drawn)."""
         result: list[tuple[torch.Tensor, torch.Tensor] | None] = []
         for b, out in enumerate(outs):
             if out is None:
                 result.append(None)
                 continue
             mean, log_std = self._mean_log_std(out, b)
-            noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
+            noise = self.noise(mean) if noises is None else noises[b]
             result.append(tanh_gaussian(mean, log_std, noise))
         return result
 
@@ -190,7 +194,12 @@ class SAC(TorchAlgorithm):
         cfg = self.config
         batch = self._sample_batch(bodies)
         self.optimizer.zero_grad(set_to_none=True)
-        self._metrics = self._set_gradients(bodies, batch, manual=self._manual_layers is not None)
+        if self.gradients.fast:
+            self._metrics = fast_sac.set_gradients(self, bodies, batch)
+        else:
+            terms = self.loss(bodies, batch)
+            terms.pop("total").backward()
+            self._metrics = {k: v.detach() for k, v in terms.items()}
         for params in self._clip_groups:
             grad_norm_clip(params, self.max_grad_norm)
         self.optimizer.step()
@@ -209,27 +218,35 @@ class SAC(TorchAlgorithm):
                 column[b] = self.to_tensor(sample[key])
         return batch
 
-    def _set_gradients(self, bodies: list[int], batch: dict[str, list[torch.Tensor | None]],
-                       manual: bool) -> dict[str, torch.Tensor]:
-        """Fill .grad of every trained parameter for one batch; returns the step's metrics.
+    @torch.no_grad()
+    def q_targets(self, bodies: list[int], batch: dict[str, list[torch.Tensor | None]], alpha: torch.Tensor,
+                  noises: list[torch.Tensor | None] | None = None) -> dict[int, torch.Tensor]:
+        """The critic's target per body: y = r + gamma (1 - terminated) (min_i Q'_i(s', a') - alpha log pi(a'|s')),
+        a' drawn from the current policy at s', Q' the target nets."""
+        nxt = batch["next_obs"]
+        next_sample = self._sample(self.nets["actor"](nxt), noises)
+        next_q = self._q_min(self.target_q, nxt, [None if s is None else s[0] for s in next_sample])
+        return {b: sac_q_target(batch["reward"][b], batch["terminated"][b], next_q[b], next_sample[b][1], alpha[b],
+                                self.config.gamma) for b in bodies}
 
-        `manual`: the hand-written gradients of sac_grad.py (one body, ReLU MLPs), else autograd's.
+    def loss(self, bodies: list[int], batch: dict[str, list[torch.Tensor | None]],
+             noises: dict[str, list[torch.Tensor | None]] | None = None) -> dict[str, torch.Tensor]:
+        """SAC's three losses on one batch, summed over `bodies` (Haarnoja et al. 2018):
+
+            critic      sum_i 0.5 E[(Q_i(s, a) - y)^2]                          (y: `q_targets`)
+            actor       E[alpha log pi(a~|s) - min_i Q_i(s, a~)],  a~ = tanh(mu + sigma eps), Q_i constant
+            temperature -E[log alpha (log pi(a~|s) + target entropy)]          (when alpha is tuned)
+
+        Returns `total` (their sum, for one backward pass) and the step's metrics. `noises`
+        ({"next": [...], "policy": [...]} per body) replaces the draws from the agent's generator.
         """
-        cfg, n = self.config, len(self.bodies)
-        obs, act, rew, nxt, term = (batch[k] for k in ("obs", "action", "reward", "next_obs", "terminated"))
+        n = len(self.bodies)
+        obs, act = batch["obs"], batch["action"]
         log_alpha = self.nets["log_alpha"][0]
         alpha = log_alpha.detach().exp()
-        if manual:
-            (b,) = bodies
-            target = self._manual_target(b, rew[b], term[b], nxt[b], alpha)
-            return self._manual_gradients(b, obs[b], act[b], target, alpha, log_alpha)
-        with torch.no_grad():
-            next_sample = self._sample(self.nets["actor"](nxt))
-            next_q = self._q_min(self.target_q, nxt, [None if s is None else s[0] for s in next_sample])
-            targets = {b: sac_q_target(rew[b], term[b], next_q[b], next_sample[b][1], alpha[b], cfg.gamma)
-                       for b in bodies}
+        targets = self.q_targets(bodies, batch, alpha, None if noises is None else noises["next"])
         qs = self.nets["q"]([torch.cat([obs[b], act[b]], dim=1) if b in bodies else None for b in range(n)])
-        sample = self._sample(self.nets["actor"](obs))
+        sample = self._sample(self.nets["actor"](obs), None if noises is None else noises["policy"])
         q_pi = self._q_min(self.nets["q"], obs, [None if s is None else s[0] for s in sample], detached=True)
         q_loss = actor_loss = alpha_loss = entropy = q_mean = 0.0
         for b in bodies:
@@ -241,63 +258,10 @@ class SAC(TorchAlgorithm):
                 alpha_loss = alpha_loss - (log_alpha[b] * (logprob.detach() + self.target_entropy[b])).mean()
             entropy = entropy - logprob.detach().mean()
             q_mean = q_mean + q.detach().mean()
-        (q_loss + actor_loss + alpha_loss).backward()
         k = len(bodies)
-        return {"q_loss": q_loss.detach(), "actor_loss": actor_loss.detach(), "alpha": alpha.mean(),
-                "alpha_loss": torch.as_tensor(alpha_loss).detach(), "entropy": entropy / k, "q_mean": q_mean / k}
-
-    @torch.no_grad()
-    def _manual_target(self, b: int, reward: torch.Tensor, terminated: torch.Tensor, next_obs: torch.Tensor,
-                       alpha: torch.Tensor) -> torch.Tensor:
-        """The critic's target as the autograd path computes it (same noise draw), without module calls."""
-        actor_layers, _ = self._manual_layers
-        out, _ = manual.forward(actor_layers, next_obs, RELU)
-        mean, log_std = self._mean_log_std(out, b)
-        noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
-        next_action, next_logprob = tanh_gaussian(mean, log_std, noise)
-        next_q, _ = manual.forward(self._manual_target_layers, torch.cat([next_obs, next_action], dim=1), RELU)
-        return sac_q_target(reward, terminated, next_q[:, :, 0].min(dim=0).values, next_logprob, alpha[b],
-                            self.config.gamma)
-
-    @torch.no_grad()
-    def _manual_gradients(self, b: int, obs: torch.Tensor, act: torch.Tensor, target: torch.Tensor,
-                          alpha: torch.Tensor, log_alpha: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The same losses and gradients as the autograd path, formed by hand (see sac_grad.py)."""
-        cfg = self.config
-        actor_layers, q_layers = self._manual_layers
-        batch, a_dim, o_dim = obs.shape[0], self.act_dims[b], self.obs_dims[b]
-        # critic: 0.5 * sum over both Q nets of the mean squared error to the target
-        q, q_inputs = manual.forward(q_layers, torch.cat([obs, act], dim=1), RELU)
-        error = q[:, :, 0] - target
-        q_loss = 0.5 * error.square().mean(dim=1).sum()
-        manual.assign(q_layers, manual.backward(q_layers, q_inputs, (error / batch).unsqueeze(-1), RELU))
-        # actor: mean(alpha * log pi(a|s) - min_e Q_e(s, a)), a = tanh(mean + std * noise)
-        out, actor_inputs = manual.forward(actor_layers, obs, RELU)
-        mean, raw_log_std = out[0, :, :a_dim], out[0, :, a_dim:]
-        log_std = raw_log_std.clamp(cfg.log_std_min, cfg.log_std_max)
-        noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
-        action, logprob = tanh_gaussian(mean, log_std, noise)
-        q_pi_all, q_pi_inputs = manual.forward(q_layers, torch.cat([obs, action], dim=1), RELU)
-        q_pi, chosen = q_pi_all[:, :, 0].min(dim=0)
-        a_b = alpha[b]
-        actor_loss = (a_b * logprob - q_pi).mean()
-        grad_action = sac_grad.min_q_input_grad(q_layers, q_pi_inputs, chosen, -1.0 / batch,
-                                                slice(o_dim, o_dim + a_dim))
-        # d log pi / du = 2 tanh(u) (the squashing term), d log pi / d log_std = -1 (the Gaussian term)
-        grad_u = grad_action * (1.0 - action.square()) + (2.0 * a_b / batch) * action
-        grad_log_std = grad_u * (log_std.exp() * noise) - a_b / batch
-        grad_log_std.mul_((raw_log_std >= cfg.log_std_min) & (raw_log_std <= cfg.log_std_max))
-        grad_out = torch.cat([grad_u, grad_log_std], dim=1).unsqueeze(0)
-        manual.assign(actor_layers, manual.backward(actor_layers, actor_inputs, grad_out, RELU))
-        alpha_loss = log_alpha.new_zeros(())
-        if self.tune_alpha:
-            gap = logprob + self.target_entropy[b]
-            alpha_loss = -(log_alpha[b] * gap).mean()
-            grad = torch.zeros_like(log_alpha)
-            grad[b] = -gap.mean()
-            log_alpha.grad = grad
-        return {"q_loss": q_loss, "actor_loss": actor_loss, "alpha": alpha.mean(), "alpha_loss": alpha_loss,
-                "entropy": -logprob.mean(), "q_mean": q.mean()}
+        return {"total": q_loss + actor_loss + alpha_loss, "q_loss": q_loss, "actor_loss": actor_loss,
+                "alpha": alpha.mean(), "alpha_loss": torch.as_tensor(alpha_loss), "entropy": entropy / k,
+                "q_mean": q_mean / k}
 
     def _report(self, steps: int) -> dict[str, float]:
         self._since_report += steps

@@ -9,10 +9,11 @@ import torch
 import torch.nn as nn
 
 from slm_acl.agent.algorithm.base import Algorithm, BodyInterface
+from slm_acl.agent.fast import selector
+from slm_acl.agent.fast.selector import PathChoice
 from slm_acl.agent.net.base import resolve_device
 from slm_acl.lib.config import Choice
 from slm_acl.lib.seeding import SeedTree, rng_state, set_rng_state
-from slm_acl.spec.errors import SpecError
 
 
 class TorchAlgorithm(Algorithm):
@@ -26,7 +27,9 @@ class TorchAlgorithm(Algorithm):
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
         super().__init__(config, bodies, seeds, net, memory, device)
         for b in self.bodies:
-            check_box_spaces(b)
+            problem = self.spaces_problem(b.observation_space, b.action_space)
+            if problem:
+                raise ValueError(f"body {b.label}: {problem}")
         self.net_builder = net.build()
         self.torch_device = resolve_device(self.net_builder.config.gpu)
         self.obs_dims = [int(np.prod(b.observation_space.shape)) for b in self.bodies]
@@ -36,11 +39,34 @@ class TorchAlgorithm(Algorithm):
         self.rng = seeds.generator("numpy_sampling")
         self.frames = [0] * len(self.bodies)
         self.nets = nn.ModuleDict()
+        self._paths: dict[str, PathChoice] = {}
+
+    @classmethod
+    def spaces_problem(cls, observation_space: gym.Space, action_space: gym.Space) -> str | None:
+        """The lab's students act in continuous spaces: Box observations and bounded Box actions."""
+        if not isinstance(observation_space, gym.spaces.Box):
+            return (f"observation space {observation_space} is not a Box; {cls.__name__} needs vector "
+                    "observations")
+        if not isinstance(action_space, gym.spaces.Box):
+            return f"action space {action_space} is not a Box; {cls.__name__} here is for continuous actions"
+        if not (np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()):
+            return f"action bounds must be finite, got {action_space}"
+        return None
 
     # ---- helpers ---------------------------------------------------------------------------
     def to_tensor(self, array: np.ndarray) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
         return tensor.to(self.torch_device, non_blocking=True) if self.torch_device.type != "cpu" else tensor
+
+    def choose_path(self, part: str) -> PathChoice:
+        """The implementation of `part` (acting, gradients) for this agent's settings and device."""
+        choice = selector.choose(type(self).__name__, part, self.config, self.net_choice.name,
+                                 self.net_builder.config, self.torch_device.type)
+        self._paths[part] = choice
+        return choice
+
+    def fast_path_info(self) -> dict[str, str]:
+        return {part: str(choice) for part, choice in self._paths.items()}
 
     def progress(self) -> float:
         """Fraction of the agent's frame budget used (mean over its bodies)."""
@@ -48,10 +74,7 @@ class TorchAlgorithm(Algorithm):
 
     def build_net(self, in_dims: Sequence[int], out_dims: Sequence[int], copies: int = 1,
                   last_gain: float = 1.0) -> nn.Module:
-        try:
-            module = self.net_builder.build(in_dims, out_dims, copies=copies, last_gain=last_gain)
-        except ValueError as err:
-            raise SpecError("agent.net", str(err)) from None
+        module = self.net_builder.build(in_dims, out_dims, copies=copies, last_gain=last_gain)
         return module.to(self.torch_device)
 
     # ---- Algorithm interface -----------------------------------------------------------------
@@ -86,19 +109,6 @@ class TorchAlgorithm(Algorithm):
 
     def _load_extra_state(self, state: dict[str, Any]) -> None:
         pass
-
-
-def check_box_spaces(body: BodyInterface) -> None:
-    """The lab's students act in continuous spaces: Box observations and bounded Box actions."""
-    if not isinstance(body.observation_space, gym.spaces.Box):
-        raise SpecError("agent.algorithm", f"body {body.label}: observation space {body.observation_space} "
-                        "is not a Box; the lab's students need vector observations")
-    space = body.action_space
-    if not isinstance(space, gym.spaces.Box):
-        raise SpecError("agent.algorithm", f"body {body.label}: action space {space} is not a Box; "
-                        "PPO and SAC here are for continuous actions")
-    if not (np.isfinite(space.low).all() and np.isfinite(space.high).all()):
-        raise SpecError("agent.algorithm", f"body {body.label}: action bounds must be finite, got {space}")
 
 
 def grad_norm_clip(params: list[nn.Parameter], max_norm: float | None) -> None:

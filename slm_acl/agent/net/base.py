@@ -11,10 +11,10 @@ import abc
 import dataclasses
 from typing import Iterable, Literal, Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
 
+from slm_acl.agent.net.layers import EnsembleMLP
 from slm_acl.lib.config import param
 
 OPTIMIZERS = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW, "SGD": torch.optim.SGD,
@@ -46,6 +46,21 @@ class NetConfig:
     optim: OptimConfig = param(factory=OptimConfig, doc="optimiser of the actor (and shared) net")
     critic_optim: OptimConfig | None = param(None, doc="optimiser of the critic / Q nets (null: as optim)")
     gpu: bool | Literal["auto"] = param("auto", doc="true: require CUDA; 'auto': CUDA when present; false: CPU")
+    fast_path: Literal["auto", "off"] = param(
+        "auto", doc="'auto': the algorithm's speed-ups (agent/fast/) where they handle the settings; 'off': the "
+                    "reference implementation only")
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One step of a body net's structure, for code that walks nets without autograd (agent/fast/).
+
+    `shared`: one MLP (`mlps[0]`) runs over the rows of every body at once, concatenated in body order;
+    otherwise `mlps[b]` runs over body b's rows only.
+    """
+
+    mlps: tuple[EnsembleMLP, ...]
+    shared: bool
 
 
 class BodyNet(nn.Module, abc.ABC):
@@ -58,9 +73,8 @@ class BodyNet(nn.Module, abc.ABC):
         """xs[b]: (B_b, in_b) or None -> outputs[b]: (copies, B_b, out_b) or None."""
 
     @abc.abstractmethod
-    def forward_numpy(self, xs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
-        """`forward` on float32 NumPy arrays over views of the weights: CPU inference without torch's
-        per-call overhead, which at batch 1 costs more than the arithmetic (PPO's acting)."""
+    def stages(self) -> list[Stage]:
+        """The net as a sequence of stages; `forward` must equal running them in order."""
 
     @abc.abstractmethod
     def output_layers(self) -> list:

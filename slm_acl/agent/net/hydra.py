@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
 
-from slm_acl.agent.net.base import BodyNet, NetConfig
+from slm_acl.agent.net.base import BodyNet, NetConfig, Stage
 from slm_acl.agent.net.layers import HIDDEN_GAIN, EnsembleMLP
 from slm_acl.agent.registry import NETS
 from slm_acl.lib.config import param
@@ -60,16 +59,9 @@ class HydraMLP(BodyNet):
             out[b] = self.tails[b](h, detached)
         return out
 
-    def forward_numpy(self, xs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
-        active = [b for b, x in enumerate(xs) if x is not None]
-        hidden = [self.heads[b].forward_numpy(xs[b]) for b in active]
-        if len(self.trunk.layers):
-            joined = self.trunk.forward_numpy(np.concatenate(hidden, axis=1) if len(hidden) > 1 else hidden[0])
-            hidden = np.split(joined, np.cumsum([h.shape[1] for h in hidden])[:-1], axis=1)
-        out: list[np.ndarray | None] = [None] * len(xs)
-        for b, h in zip(active, hidden):
-            out[b] = self.tails[b].forward_numpy(h)
-        return out
+    def stages(self) -> list[Stage]:
+        trunk = [Stage((self.trunk,), shared=True)] if len(self.trunk.layers) else []
+        return [Stage(tuple(self.heads), shared=False), *trunk, Stage(tuple(self.tails), shared=False)]
 
 
 @NETS.register("HydraMLPNet")
@@ -80,6 +72,11 @@ class HydraMLPNet:
 
     def __init__(self, config: HydraMLPConfig):
         self.config = config
+
+    @staticmethod
+    def dims_problem(obs_dims: Sequence[int], act_dims: Sequence[int]) -> str | None:
+        """Every body has its own head and tail: any sizes fit."""
+        return None
 
     def build(self, in_dims: Sequence[int], out_dims: Sequence[int], copies: int = 1,
               last_gain: float = 1.0) -> BodyNet:

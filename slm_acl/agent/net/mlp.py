@@ -4,10 +4,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-import numpy as np
 import torch
 
-from slm_acl.agent.net.base import BodyNet, NetConfig, check_same_sizes
+from slm_acl.agent.net.base import BodyNet, NetConfig, Stage, check_same_sizes
 from slm_acl.agent.net.layers import HIDDEN_GAIN, EnsembleMLP
 from slm_acl.agent.registry import NETS
 
@@ -38,14 +37,8 @@ class SharedMLP(BodyNet):
         parts = iter(torch.split(out, [len(x) for x in active], dim=1))
         return [next(parts) if x is not None else None for x in xs]
 
-    def forward_numpy(self, xs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
-        active = [x for x in xs if x is not None]
-        if len(active) == 1:
-            out = self.mlp.forward_numpy(active[0])
-            return [out if x is not None else None for x in xs]
-        out = self.mlp.forward_numpy(np.concatenate(active, axis=0))
-        parts = iter(np.split(out, np.cumsum([len(x) for x in active])[:-1], axis=1))
-        return [next(parts) if x is not None else None for x in xs]
+    def stages(self) -> list[Stage]:
+        return [Stage((self.mlp,), shared=True)]
 
 
 @NETS.register("MLPNet")
@@ -56,6 +49,15 @@ class MLPNet:
 
     def __init__(self, config: MLPConfig):
         self.config = config
+
+    @staticmethod
+    def dims_problem(obs_dims: Sequence[int], act_dims: Sequence[int]) -> str | None:
+        """Why one MLP cannot serve bodies of these observation and action sizes (None: it can)."""
+        for dims, what in ((obs_dims, "observation"), (act_dims, "action")):
+            if len(set(dims)) > 1:
+                return (f"MLPNet needs every body of an agent to have the same {what} size, got {list(dims)}; "
+                        "use HydraMLPNet for bodies of different sizes")
+        return None
 
     def build(self, in_dims: Sequence[int], out_dims: Sequence[int], copies: int = 1,
               last_gain: float = 1.0) -> BodyNet:

@@ -1,0 +1,407 @@
+"""The fast paths (agent/fast/) against the reference implementations, generated from the configs.
+
+For every field of an algorithm's config (and of the net configs) the tests below take values other
+than the base one and either check that the fast path gives what the reference gives, or that the
+selector refuses the value and runs the reference. A field added to a config and not to a fast
+path's allow-list makes `test_every_field_is_on_the_allow_list` fail; a field on the allow-list that
+the fast path ignores makes the parity tests fail.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import typing
+from typing import Any, Literal
+
+import numpy as np
+import pytest
+import torch
+from helpers import SIZES, SyntheticSteps, build
+
+from slm_acl.agent.algorithm.losses import ppo_policy_loss, ppo_value_loss
+from slm_acl.agent.algorithm.ppo import PPOConfig
+from slm_acl.agent.algorithm.sac import SACConfig
+from slm_acl.agent.fast import numpy_acting, passes, selector
+from slm_acl.agent.fast import ppo as fast_ppo
+from slm_acl.agent.fast import sac as fast_sac
+from slm_acl.agent.fast.selector import FAST_PATHS
+from slm_acl.agent.net.base import OptimConfig
+from slm_acl.agent.net.hydra import HydraMLPConfig, HydraMLPNet
+from slm_acl.agent.net.layers import ACTIVATIONS, EnsembleLinear
+from slm_acl.agent.net.mlp import MLPConfig, MLPNet
+
+ONE_BODY = [(24, 4)]
+# small base settings, so that a few synthetic steps train several times
+BASE = {"PPO": {"time_horizon": 8, "minibatch_size": 4, "training_epoch": 2},
+        "SAC": {"batch_size": 16, "start_steps": 10, "learning_starts": 10}}
+CONFIGS = {"PPO": PPOConfig, "SAC": SACConfig}
+# values the generic rule below would not pick well: a clamp that bites, a tuned alpha's own optimiser
+SPECIAL = {("SAC", "log_std_min"): [-1.0], ("SAC", "log_std_max"): [0.5],
+           ("SAC", "alpha_optim"): [OptimConfig(lr=1e-2)], ("SAC", "ent_coef"): [0.2],
+           ("PPO", "clip_vloss"): [0.2], ("PPO", "target_kl"): [0.001]}
+
+
+# ---- generating the values ----------------------------------------------------------------------
+def _other_number(value: float, meta: dict, integer: bool) -> Any:
+    candidates = [value + 1, value * 2, value - 1] if integer else [value * 0.5, value * 1.5 + 0.1, value - 0.1]
+    for c in candidates:
+        if all(meta.get(k) is None or ok for k, ok in (("ge", c >= (meta.get("ge") or 0)),
+                                                       ("gt", c > (meta.get("gt") or 0)),
+                                                       ("le", c <= (meta.get("le") or 0)),
+                                                       ("lt", c < (meta.get("lt") or 0)))) and c != value:
+            return int(c) if integer else float(c)
+    raise AssertionError(f"no other value for {value} within {meta}")
+
+
+def _values_of_type(tp: Any, base: Any, meta: dict) -> list[Any]:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Literal:
+        return [a for a in args if a != base]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+        out = []
+        for option in args:
+            if option is type(None):
+                out += [] if base is None else [None]
+            elif typing.get_origin(option) is Literal or option is not type(base):
+                out += [v for v in _values_of_type(option, None, meta)[:1] if v != base]
+            else:
+                out += _values_of_type(option, base, meta)
+        return out
+    if tp is bool:
+        return [not base]
+    if tp is int:
+        return [_other_number(base if base is not None else 1, meta, integer=True)]
+    if tp is float:
+        return [_other_number(base if base is not None else 0.3, meta, integer=False)]
+    if dataclasses.is_dataclass(tp):
+        return [tp(lr=1e-2)] if base is None else []
+    raise AssertionError(f"no value generator for type {tp}")
+
+
+def field_values(algorithm: str) -> list[tuple[str, Any]]:
+    """(field, value) for every field of the algorithm's config, each value other than the base one."""
+    cls = CONFIGS[algorithm]
+    hints = typing.get_type_hints(cls)
+    out = []
+    for field in dataclasses.fields(cls):
+        base = BASE[algorithm].get(field.name, getattr(cls(), field.name))
+        values = SPECIAL.get((algorithm, field.name)) or _values_of_type(hints[field.name], base, dict(field.metadata))
+        assert values, f"{algorithm}.{field.name}: no value to test"
+        out += [(field.name, v) for v in values]
+    return out
+
+
+CASES = [(algorithm, name, value) for algorithm in CONFIGS for name, value in field_values(algorithm)]
+
+
+# ---- the allow-lists ----------------------------------------------------------------------------
+@pytest.mark.parametrize("key", FAST_PATHS.names())
+def test_every_field_is_on_the_allow_list(key):
+    path = FAST_PATHS.get(key)
+    config_fields = {f.name for f in dataclasses.fields(CONFIGS[path.algorithm])}
+    net_fields = {f.name for cfg in (MLPConfig, HydraMLPConfig) for f in dataclasses.fields(cfg)}
+    assert set(path.config) == config_fields, f"{key}: decide for {config_fields ^ set(path.config)}"
+    assert set(path.net) == net_fields, f"{key}: decide for {net_fields ^ set(path.net)}"
+
+
+def test_a_setting_off_the_allow_list_runs_the_reference_and_says_why():
+    @dataclasses.dataclass(frozen=True)
+    class Extended(PPOConfig):
+        new_trick: bool = False
+
+    choice = selector.choose("PPO", "gradients", Extended(), "MLPNet", MLPConfig(), "cpu")
+    assert not choice.fast and choice.name == "autograd" and "new_trick" in choice.reason
+    off = selector.choose("PPO", "gradients", PPOConfig(), "MLPNet", MLPConfig(fast_path="off"), "cpu")
+    assert not off.fast and "fast_path" in str(off)
+    on_gpu = selector.choose("PPO", "acting", PPOConfig(), "MLPNet", MLPConfig(), "cuda")
+    assert not on_gpu.fast and on_gpu.name == "torch" and "device cuda" in on_gpu.reason
+    assert selector.choose("SAC", "gradients", SACConfig(), "HydraMLPNet", HydraMLPConfig(), "cpu").fast
+
+
+def test_the_chosen_paths_are_reported_by_the_algorithm():
+    assert build("PPO", BASE["PPO"]).fast_path_info() == {"acting": "numpy", "gradients": "hand-written"}
+    off = build("SAC", BASE["SAC"], fast_path="off").fast_path_info()
+    assert off == {"gradients": "autograd (net.fast_path is 'off')"}
+
+
+# ---- training with every setting: the fast paths against the reference ---------------------------
+def _train(algorithm: str, config: dict, steps: int, sizes=ONE_BODY, hydra=False, **net_kw):
+    torch.manual_seed(0)  # weight initialisation
+    algo = build(algorithm, config, sizes=sizes, hydra=hydra, **net_kw)
+    stream = SyntheticSteps(sizes)
+    for t in range(steps):
+        stream.step(algo, t)
+    return algo
+
+
+def _assert_same_training(algorithm: str, config: dict, sizes=ONE_BODY, hydra=False, steps: int = 40, **net_kw):
+    fast = _train(algorithm, config, steps, sizes, hydra, **net_kw)
+    reference = _train(algorithm, config, steps, sizes, hydra, fast_path="off", **net_kw)
+    assert all(c.fast for c in fast._paths.values()), fast.fast_path_info()
+    assert not any(c.fast for c in reference._paths.values())
+    assert fast.opt_steps == reference.opt_steps > 0
+    for (name, p), q in zip(fast.named_parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q, rtol=2e-4, atol=2e-5, msg=lambda m: f"{name}: {m}")
+
+
+@pytest.mark.parametrize("algorithm,field,value", CASES,
+                         ids=[f"{a}.{f}={v!r}" for a, f, v in CASES])
+def test_fast_path_trains_like_the_reference_for_every_setting(algorithm, field, value):
+    config = {**BASE[algorithm], field: value}
+    path_refuses = FAST_PATHS.get(f"{algorithm}.gradients").refusal(
+        CONFIGS[algorithm](**config), "MLPNet", MLPConfig(), "cpu")
+    if path_refuses:  # a refused value must run the reference, naming the field
+        algo = build(algorithm, config, sizes=ONE_BODY, hydra=False)
+        assert not algo.gradients.fast and field in algo.gradients.reason
+        return
+    _assert_same_training(algorithm, config, hid_layers_activation="relu" if algorithm == "SAC" else "tanh")
+
+
+NET_CASES = [{"hid_layers_activation": a} for a in ACTIVATIONS] + [
+    {"shared": True}, {"critic_optim": OptimConfig(lr=1e-3)}, {"clip_grad_val": 0.1},
+    {"init_fn": "xavier_uniform_"}, {"hid_layers": []}, {"hid_layers": [16, 8, 4]}]
+
+
+@pytest.mark.parametrize("algorithm", ["PPO", "SAC"])
+@pytest.mark.parametrize("net_kw", NET_CASES, ids=[repr(k) for k in NET_CASES])
+@pytest.mark.parametrize("hydra", [False, True], ids=["one body MLPNet", "two bodies HydraMLPNet"])
+def test_fast_path_trains_like_the_reference_for_every_net(algorithm, net_kw, hydra):
+    if net_kw.get("hid_layers") == [] and hydra:
+        net_kw = {"hid_layers": [], "tail_layers": []}  # head straight into the tails
+    _assert_same_training(algorithm, BASE[algorithm], SIZES if hydra else ONE_BODY, hydra, **net_kw)
+
+
+def test_multi_body_mlpnet_trains_like_the_reference():
+    sizes = [(24, 4), (24, 4), (24, 4)]
+    _assert_same_training("PPO", BASE["PPO"], sizes, hydra=False)
+    _assert_same_training("SAC", BASE["SAC"], sizes, hydra=False)
+
+
+# ---- gradients of one step, tight ---------------------------------------------------------------------
+def ppo_minibatch(algo, n: int = 64) -> dict[int, dict[str, torch.Tensor]]:
+    """Per body a minibatch whose stored log-probabilities are off the current policy's by up to
+    +-0.5 (so ratios straddle both clip bounds), with advantages of both signs."""
+    g = torch.Generator().manual_seed(7)
+    mb = {}
+    for b, (obs_dim, act_dim) in enumerate(o for o in [(algo.obs_dims[k], algo.act_dims[k])
+                                                       for k in range(len(algo.bodies))]):
+        obs, action = torch.randn(n, obs_dim, generator=g), torch.randn(n, act_dim, generator=g)
+        xs = [obs if k == b else None for k in range(len(algo.bodies))]
+        with torch.no_grad():
+            mean, value = algo._policy_and_value(xs)[b]
+            log_std = algo.nets["log_std"][b]
+            logprob = (-0.5 * ((action - mean) * torch.exp(-log_std)).square() - log_std - 0.9189385332046727).sum(-1)
+        mb[b] = {"obs": obs, "action": action, "logprob": logprob + (torch.rand(n, generator=g) - 0.5),
+                 "advantage": torch.randn(n, generator=g) * 2.0 + 0.3,
+                 "value": value + (torch.rand(n, generator=g) - 0.5) * 0.6,  # both sides of clip_vloss 0.2
+                 "returns": torch.randn(n, generator=g) * 3.0}
+    return mb
+
+
+def _grads(algo) -> dict[str, torch.Tensor]:
+    return {name: p.grad.clone() for name, p in algo.named_parameters() if p.grad is not None}
+
+
+def _assert_same_grads(hand: dict, auto: dict) -> None:
+    assert set(hand) == set(auto)
+    for name in auto:
+        scale = auto[name].abs().max().item() + 1e-6
+        torch.testing.assert_close(hand[name], auto[name], rtol=1e-4, atol=1e-5 * scale, msg=name)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("net_kw", [{}, {"shared": True}, {"critic_optim": OptimConfig(lr=1e-3)}])
+@pytest.mark.parametrize("config", [{}, {"clip_vloss": 0.2, "entropy_coef": 0.01},
+                                    {"normalize_advantage": False, "clip_eps": 0.1, "val_loss_coef": 1.0}])
+@pytest.mark.parametrize("hydra", [False, True])
+def test_ppo_hand_written_gradients_equal_autograd(activation, net_kw, config, hydra):
+    algo = build("PPO", {**BASE["PPO"], **config}, sizes=SIZES if hydra else ONE_BODY, hydra=hydra,
+                 hid_layers_activation=activation, **net_kw)
+    with torch.no_grad():
+        for p in algo.nets["log_std"]:
+            p.copy_(torch.linspace(-1.0, 0.3, len(p)))
+    mb = ppo_minibatch(algo)
+    algo.optimizer.zero_grad(set_to_none=True)
+    auto_terms = algo.loss(mb)
+    auto_terms["loss"].backward()
+    auto = _grads(algo)
+    algo.optimizer.zero_grad(set_to_none=True)
+    hand_terms = fast_ppo.set_gradients(algo, mb)
+    _assert_same_grads(_grads(algo), auto)
+    for key in auto_terms:
+        assert float(hand_terms[key]) == pytest.approx(float(auto_terms[key].detach()), rel=1e-5, abs=1e-6), key
+    assert 0.1 < float(auto_terms["clip_fraction"]) < 0.9  # both branches of the surrogate are exercised
+
+
+@pytest.mark.parametrize("config", [{}, {"ent_coef": 0.2}, {"log_std_min": -1.0, "log_std_max": 0.5}])
+@pytest.mark.parametrize("hydra", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_sac_hand_written_gradients_equal_autograd(config, hydra, activation):
+    sizes = SIZES if hydra else ONE_BODY
+    algo = _train("SAC", {**BASE["SAC"], "batch_size": 64, **config}, 60, sizes, hydra,
+                  hid_layers_activation=activation)  # weights, alpha and the replay are past their start
+    bodies = list(range(len(sizes)))
+    batch = algo._sample_batch(bodies)
+    results = []
+    for hand in (False, True):
+        algo.generator.manual_seed(1234)  # the same policy noise for both
+        algo.optimizer.zero_grad(set_to_none=True)
+        if hand:
+            metrics = fast_sac.set_gradients(algo, bodies, batch)
+        else:
+            metrics = algo.loss(bodies, batch)
+            metrics.pop("total").backward()
+        results.append((_grads(algo), {k: float(v.detach()) for k, v in metrics.items()}))
+    (auto, auto_metrics), (hand, hand_metrics) = results
+    _assert_same_grads(hand, auto)
+    for key in auto_metrics:
+        assert hand_metrics[key] == pytest.approx(auto_metrics[key], rel=1e-5, abs=1e-6), key
+    if config.get("log_std_min") == -1.0:  # the clamp must bite somewhere for this case to test it
+        out = algo.nets["actor"]([batch["obs"][0]] + [None] * (len(sizes) - 1))[0][0, :, algo.act_dims[0]:]
+        assert bool(((out < -1.0) | (out > 0.5)).any())
+
+
+def test_surrogate_gradient_at_ties_and_clip_bounds_equals_autograd():
+    """Ratios within a few ulps of 1 +- eps, where r A and clip(r) A can round equal outside the
+    range (autograd then halves the gradient) and clamp passes its gradient at the bounds."""
+    g = torch.Generator().manual_seed(0)
+    n, eps = 20_000, 0.2
+    base = torch.where(torch.rand(n, generator=g) < 0.5, torch.tensor(1.0 + eps), torch.tensor(1.0 - eps))
+    ratio = base + torch.randint(-3, 4, (n,), generator=g).float() * 1.2e-7
+    log_ratio = torch.log(ratio).requires_grad_()
+    adv = torch.randn(n, generator=g)
+    adv[:100] = 0.0
+    loss, _, _ = ppo_policy_loss(log_ratio, torch.zeros(n), adv, eps)
+    loss.backward()
+    hand_loss, hand_grad, _ = fast_ppo.surrogate_and_grad(log_ratio.detach(), adv, eps)
+    assert float(hand_loss) == pytest.approx(float(loss.detach()), rel=1e-6)
+    torch.testing.assert_close(hand_grad, log_ratio.grad, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("clip", [None, 0.2])
+def test_value_gradient_at_ties_and_clip_bounds_equals_autograd(clip):
+    g = torch.Generator().manual_seed(1)
+    n = 20_000
+    old = torch.randn(n, generator=g) * 0.1
+    value = old + (torch.rand(n, generator=g) - 0.5) * 0.6  # inside and outside the clip range
+    value[:200] = old[:200] + 0.2  # on the bound (up to rounding)
+    returns = torch.randn(n, generator=g)
+    returns[200:400] = value[200:400]  # zero error
+    value = value.requires_grad_()
+    loss = ppo_value_loss(value, old, returns, clip)
+    loss.backward()
+    hand_loss, hand_grad = fast_ppo.value_loss_and_grad(value.detach(), old, returns, clip)
+    assert float(hand_loss) == pytest.approx(float(loss.detach()), rel=1e-6)
+    torch.testing.assert_close(hand_grad, value.grad, rtol=1e-5, atol=1e-10)
+
+
+# ---- the passes ---------------------------------------------------------------------------------------
+def _nets(activation: str, copies: int, outs: tuple[int, int] = (2, 4)):
+    torch.manual_seed(0)
+    hydra = HydraMLPNet(HydraMLPConfig(head_layers=[16], hid_layers=[32], tail_layers=[8],
+                                       hid_layers_activation=activation)).build([8, 24], list(outs), copies=copies)
+    mlp = MLPNet(MLPConfig(hid_layers=[32, 32], hid_layers_activation=activation)).build(
+        [24, 24], [outs[1], outs[1]], copies=copies)
+    return [(hydra, [8, 24]), (mlp, [24, 24])]
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("copies", [1, 2])
+def test_hand_written_passes_equal_autograd_for_every_body_subset(activation, copies):
+    for net, dims in _nets(activation, copies):
+        xs = [torch.randn(3, dims[0]), torch.randn(5, dims[1])]
+        for subset in ([xs[0], xs[1]], [None, xs[1]], [xs[0], None]):
+            grads_out = [None if x is None else torch.randn(copies, len(x), net(subset)[b].shape[-1])
+                         for b, x in enumerate(subset)]
+            net.zero_grad(set_to_none=True)
+            inputs = [None if x is None else x.clone().requires_grad_() for x in subset]
+            outs = net(inputs)
+            sum((o * g).sum() for o, g in zip(outs, grads_out) if o is not None).backward()
+            auto = {n: p.grad.clone() for n, p in net.named_parameters() if p.grad is not None}
+            net.zero_grad(set_to_none=True)
+            hand_outs, tape = passes.forward(net, subset)
+            for o, h in zip(outs, hand_outs):
+                assert (o is None) == (h is None)
+                if o is not None:
+                    torch.testing.assert_close(h, o.detach())
+            input_grads = passes.backward(tape, grads_out, input_grads=True)
+            _assert_same_grads({n: p.grad for n, p in net.named_parameters() if p.grad is not None}, auto)
+            for x, g in zip(inputs, input_grads):
+                if x is not None:
+                    torch.testing.assert_close(g, x.grad, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_min_copy_input_gradient_goes_only_through_the_smaller_copy(activation):
+    for net, dims in _nets(activation, copies=2, outs=(1, 1)):  # a Q net: one output per copy
+        xs = [torch.randn(32, dims[0], requires_grad=True), torch.randn(17, dims[1], requires_grad=True)]
+        outs = net(xs, detached=True)
+        chosen = []
+        total = 0.0
+        scales = [0.5, -2.0]
+        for out, scale in zip(outs, scales):
+            values, index = out[:, :, 0].min(dim=0)
+            total = total + scale * values.sum()
+            chosen.append(index)
+        total.backward()
+        _, tape = passes.forward(net, [x.detach() for x in xs])
+        columns = [slice(d - 3, d) for d in dims]  # the last inputs (SAC: the action's)
+        for select_rows in (True, False):  # CPU: per-copy rows; GPU: every row, masked (no host sync)
+            got = passes.min_copy_input_grads(tape, chosen, scales, columns, select_rows=select_rows)
+            for x, g, cols in zip(xs, got, columns):
+                torch.testing.assert_close(g, x.grad[:, cols], rtol=1e-5, atol=1e-6)
+        assert all(p.grad is None for p in net.parameters())  # no weight gradients on this pass
+
+
+# ---- acting in NumPy --------------------------------------------------------------------------------------
+def test_every_activation_has_a_numpy_twin_that_agrees():
+    assert set(numpy_acting.NUMPY_ACTIVATIONS) == set(ACTIVATIONS)
+    x = torch.linspace(-6, 6, 101)
+    for name, fn in ACTIVATIONS.items():
+        np.testing.assert_allclose(numpy_acting.NUMPY_ACTIVATIONS[name](x.numpy().copy()), fn(x.clone()).numpy(),
+                                   rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("copies", [1, 2])
+def test_numpy_forward_equals_torch_forward_for_every_body_subset(activation, copies):
+    for net, dims in _nets(activation, copies):
+        xs = [torch.randn(3, dims[0]), torch.randn(5, dims[1])]
+        for subset in ([xs[0], xs[1]], [None, xs[1]], [xs[0], None]):
+            with torch.no_grad():
+                expected = net(subset)
+            got = numpy_acting.forward(net, [None if x is None else x.numpy() for x in subset])
+            for e, g in zip(expected, got):
+                assert (e is None) == (g is None)
+                if e is not None:
+                    assert g.dtype == np.float32
+                    np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_views_follow_in_place_updates_loaded_weights_and_copies():
+    net = MLPNet(MLPConfig(hid_layers=[8])).build([5], [2], copies=2)
+    x = np.ones((1, 5), np.float32)
+    before = numpy_acting.forward(net, [x])[0]
+    with torch.no_grad():
+        net.mlp.layers[0].weight.add_(1.0)  # what an optimiser step does
+    np.testing.assert_allclose(numpy_acting.forward(net, [x])[0], net([torch.from_numpy(x)])[0].detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    other = MLPNet(MLPConfig(hid_layers=[8])).build([5], [2], copies=2)
+    net.load_state_dict(other.state_dict())
+    np.testing.assert_allclose(numpy_acting.forward(net, [x])[0], numpy_acting.forward(other, [x])[0], rtol=1e-6)
+    import pickle
+
+    current = numpy_acting.forward(net, [x])[0]
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        with torch.no_grad():
+            clone.mlp.layers[0].weight.add_(1.0)  # the copy's own memory: the original must not move
+        np.testing.assert_allclose(numpy_acting.forward(clone, [x])[0],
+                                   clone([torch.from_numpy(x)])[0].detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(numpy_acting.forward(net, [x])[0], current)
+    assert before.shape == current.shape
+
+
+def test_layer_views_refuse_a_net_off_the_cpu():
+    layer = EnsembleLinear(3, 2).to("meta")  # any device but the CPU
+    with pytest.raises(RuntimeError, match="CPU"):
+        numpy_acting.layer_views(layer)
