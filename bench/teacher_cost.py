@@ -62,7 +62,7 @@ def time_teacher(name: str, episodes: int, seed: int = 0) -> dict:
     torch.set_num_threads(1)
     sys.path.insert(0, str(ROOT))
     from slm_acl.curriculum.teachers import Gaussian, TeacherContext
-    from slm_acl.env.toy.bench import teacher_choice
+    from slm_acl.curriculum.toy.bench import teacher_choice
 
     settings, extras = teacher_settings(name)
     dists = {k: Gaussian(np.asarray(v["mean"], float), np.asarray(v["std"], float)) for k, v in extras.items()}
@@ -76,12 +76,13 @@ def time_teacher(name: str, episodes: int, seed: int = 0) -> dict:
     sample_s, update_s = [], []
     for _ in range(episodes):
         t0 = time.perf_counter()
-        task = np.asarray(teacher.sample_task(), float)
+        proposal = teacher.sample_task()
         t1 = time.perf_counter()
-        teacher.record_initial_state(task, np.concatenate([task, rng.normal(size=22)]).astype(np.float32))
+        task = proposal.task
+        teacher.record_initial_state(proposal, np.concatenate([task, rng.normal(size=22)]).astype(np.float32))
         ret = synthetic_return(task, competence["value"]) + float(rng.normal(0, 20))
         t2 = time.perf_counter()
-        teacher.update(task, ret, ret > SUCCESS_RETURN)
+        teacher.update(proposal, ret, ret > SUCCESS_RETURN)
         t3 = time.perf_counter()
         sample_s.append(t1 - t0)
         update_s.append(t3 - t2)

@@ -2,33 +2,43 @@
 
 Imports every module under `slm_acl.curriculum.teachers` (so a teacher counts as soon as its module
 registers it), then runs each registered teacher with its default settings (or `--settings`) for
-`--episodes` episodes on `--seeds` seeds of the toy student (`slm_acl.env.toy`, REFERENCE.md §9),
+`--episodes` episodes on `--seeds` seeds of the toy student (`slm_acl.curriculum.toy`, REFERENCE.md §9),
 two seeds at a time in spawned processes with BLAS/OpenMP pinned to one thread each.
 
 Prints, after the git sha and the settings, a markdown table with one row per teacher: the
 percentage of mastered cells (mean ± std over seeds) at the end, at 1/4 and at 1/2 of the run, the
 time spent inside the teacher (sample_task + update) per episode and its share of the episode loop,
-and notes (expert knowledge given, step updates the toy cannot give, the error of a teacher that
-failed: a failure is reported in its row, never fatal). Then it checks teachDeepRL's ordering on the
-final scores (ALP-GMM ahead of RIAC and Covar-GMM, all three ahead of Random), pair by pair for the
-teachers present, and prints "holds" or "does not hold".
+and notes (expert knowledge given, the error of a teacher that failed: a failure is reported in its
+row, never fatal). Then it checks an expected ordering of the final scores (`EXPECTED_ORDERING`: RIAC
+and Covar-GMM ahead of ALP-GMM, all three ahead of Random), pair by pair for the teachers present,
+and prints "holds" or "does not hold".
+
+Where the expected ordering comes from: it is an expectation this bench checks, not a published
+result. teachDeepRL (Portelas et al., CoRL 2019) publishes no numbers for its toy. Running
+teachDeepRL's original code on the toy (checked for this lab, 10 seeds) puts ALP-GMM behind RIAC and
+Covar-GMM, as the lab's teachers do (see "The ordering check and ALP-GMM" below); the three ahead of
+Random is the toy's premise (a teacher that follows the learnable frontier beats uniform sampling).
+An earlier version of this script labelled the opposite order (ALP-GMM first) as teachDeepRL's
+published toy results; no such results exist.
 
 Teachers that need expert knowledge get it in toy terms: `initial_dist` centred on the origin cell
 (std 0.1), `target_dist` the whole space (centre, std 0.25); `success_return` is 0.75 (the reward of
 a mastered cell). Teachers whose required settings are expert knowledge get toy values
-(`slm_acl.env.toy.toy_preset`: ADR's reward thresholds and start, the Oracle's window step), printed
-before the table; GoalGAN pretrains on `initial_dist` (the origin cell), its published "original"
-expert knowledge; `--settings NAME='{"key": value}'` overrides any key. The four teachers of
-teachDeepRL's toy experiments (ALP-GMM, Covar-GMM, RIAC, Random) run with the settings of those
-experiments (`slm_acl.env.toy.TDRL_TOY_SETTINGS`), not the lab's TeachMyAgent-benchmark defaults.
+(`slm_acl.curriculum.toy.toy_preset`: ADR's reward thresholds and start, the Oracle's window step),
+printed before the table; GoalGAN pretrains on `initial_dist` (the origin cell), its published
+"original" expert knowledge; `--settings NAME='{"key": value}'` overrides any key. The four teachers
+of teachDeepRL's toy script (ALP-GMM, Covar-GMM, RIAC, Random) run with the class defaults that
+script builds them with (`slm_acl.curriculum.toy.TDRL_TOY_SETTINGS`, a setting chosen here: whether
+the paper's toy figures used them is unverified), not the lab's TeachMyAgent-benchmark defaults.
 Other settings keep their published defaults, which are tuned for real envs: rewards here lie in
-[0,1]. The toy has no steps (no `step_update` calls) and no observations (a value-estimating teacher
-gets V(task) = the expected reward of the task's cell; see `slm_acl.env.toy.bench`).
+[0,1]. The toy has no observations (a value-estimating teacher gets V(task) = the expected reward of
+the task's cell; see `slm_acl.curriculum.toy.bench`).
 
-The ordering check and ALP-GMM: with teachDeepRL's toy settings the lab's ALP-GMM masters ~35 % of
-the cells at 20,000 episodes (4 seeds: 35.0 ± 2.7), behind Covar-GMM (66 ± 4 %) and RIAC (47 ± 4 %,
-2 seeds), so the "ALP-GMM ahead" pairs are expected to fail here. This is the algorithm, not a lab
-bug: an independent re-statement of the teachDeepRL code (own RNG, one sklearn seed, float32 tasks)
+The ordering check and ALP-GMM: with teachDeepRL's toy-script settings the lab's ALP-GMM masters
+~35 % of the cells at 20,000 episodes (4 seeds: 35.0 ± 2.7), behind Covar-GMM (66 ± 4 %) and RIAC
+(47 ± 4 %, 2 seeds), which is why the expected ordering puts it behind them. This is the algorithm,
+not a lab bug: teachDeepRL's original code puts ALP-GMM behind both on this toy too (10 seeds), and
+an independent re-statement of the teachDeepRL code (own RNG, one sklearn seed, float32 tasks)
 gives 35 % on seeds 1 and 2 as well. The cause is the toy's flat cells: ALP is |r - r_nn| against
 the nearest earlier task, which in the toy is a random earlier sample of the same cell (96-98 % of
 the time), often one played hundreds of episodes earlier at a lower competence. Cells at competence
@@ -88,12 +98,16 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from slm_acl.env.toy import NB_CUBES, ToyRun, expert_knowledge, run_teacher, toy_preset  # noqa: E402
+from slm_acl.curriculum.toy import NB_CUBES, ToyRun, expert_knowledge, run_teacher, toy_preset  # noqa: E402
 from slm_acl.lib.provenance import git_sha  # noqa: E402
 
-# teachDeepRL's toy results (Portelas et al. 2019): (ahead, behind) pairs on the final score
-ORDERING = (("ALP-GMM", "RIAC"), ("ALP-GMM", "Covar-GMM"), ("ALP-GMM", "Random"), ("RIAC", "Random"),
-            ("Covar-GMM", "Random"))
+# An expectation this bench checks, not a published result: (ahead, behind) pairs on the final score.
+# teachDeepRL publishes no toy numbers; its original code on this toy (10 seeds, checked for this lab)
+# puts ALP-GMM behind RIAC and Covar-GMM; every teacher ahead of Random is the toy's premise.
+EXPECTED_ORDERING = (("RIAC", "ALP-GMM"), ("Covar-GMM", "ALP-GMM"), ("ALP-GMM", "Random"), ("RIAC", "Random"),
+                     ("Covar-GMM", "Random"))
+EXPECTED_ORDERING_SOURCE = ("ALP-GMM behind RIAC and Covar-GMM as teachDeepRL's original code gives on this toy, "
+                            "10 seeds; not a published result")
 
 
 def import_teachers() -> dict[str, str]:
@@ -153,7 +167,6 @@ def table(names: list[str], results: dict, classes: dict, initial: dict[str, boo
         errors = sorted({r for r in results[name].values() if isinstance(r, str)})
         notes = ["initial_dist: origin cell" if classes[name].needs_initial_dist or initial[name] else "",
                  "target_dist: whole space" if classes[name].needs_target_dist else "",
-                 "no step updates on the toy" if classes[name].needs_step_updates else "",
                  *(f"failed: {e}" for e in errors)]
         if len(runs) < len(results[name]):
             notes.insert(0, f"{len(runs)}/{len(results[name])} seeds ran")
@@ -171,20 +184,18 @@ def table(names: list[str], results: dict, classes: dict, initial: dict[str, boo
 def ordering(results: dict) -> list[str]:
     finals = {name: np.mean([r.final for r in by_seed.values() if isinstance(r, ToyRun)])
               for name, by_seed in results.items() if any(isinstance(r, ToyRun) for r in by_seed.values())}
-    pairs = [(a, b) for a, b in ORDERING if a in finals and b in finals]
+    pairs = [(a, b) for a, b in EXPECTED_ORDERING if a in finals and b in finals]
     if not pairs:
-        present = sorted(set(finals) & {n for pair in ORDERING for n in pair})
-        return [f"teachDeepRL ordering: not checked (present: {', '.join(present) or 'none'} of "
-                "ALP-GMM, RIAC, Covar-GMM, Random; needs two)"]
+        present = sorted(set(finals) & {n for pair in EXPECTED_ORDERING for n in pair})
+        return [f"expected ordering ({EXPECTED_ORDERING_SOURCE}): not checked (present: "
+                f"{', '.join(present) or 'none'} of ALP-GMM, RIAC, Covar-GMM, Random; needs two)"]
     lines = []
     for a, b in pairs:
         verdict = "holds" if finals[a] > finals[b] else "does not hold"
         lines.append(f"- {a} ({finals[a]:.1f} %) ahead of {b} ({finals[b]:.1f} %): {verdict}")
     overall = "holds" if all(finals[a] > finals[b] for a, b in pairs) else "does not hold"
-    if any(a == "ALP-GMM" and finals[a] <= finals[b] for a, b in pairs):
-        lines.append("  (ALP-GMM behind RIAC/Covar-GMM is what the faithful algorithm does on this toy: see this "
-                     "script's docstring)")
-    return [f"teachDeepRL ordering (final score, {len(pairs)} of {len(ORDERING)} pairs present): {overall}", *lines]
+    return [f"expected ordering ({EXPECTED_ORDERING_SOURCE}; final score, {len(pairs)} of "
+            f"{len(EXPECTED_ORDERING)} pairs present): {overall}", *lines]
 
 
 def write_gif(run: ToyRun, path: Path, eval_every: int) -> None:

@@ -1,15 +1,21 @@
 """The per-body curriculum controller: one teacher, one task per sub-env per episode.
 
-Right before a sub-env resets, `next_task(i)` asks the teacher for a task and remembers it as that
-sub-env's pending task; when that sub-env's episode ends, `end_episode(i, ...)` reports the task,
-the episode's return and its success back to the teacher, and clears it. Every sampled task thus
-gets exactly one outcome, from the episode that really ran it, whatever the vector env does.
+Right before a sub-env resets, `next_task(i)` asks the teacher for a `Proposal` and keeps it as
+that sub-env's proposal; `record_initial_state(i, obs)` hands the teacher that proposal with the
+episode's first observation, and when the episode ends, `end_episode(i, ...)` hands the same
+proposal back with the episode's return and success, and clears it. Every proposal thus gets
+exactly one outcome, from the episode that really ran it, whatever the vector env does and in
+whatever order sub-envs finish; teachers never have to find an episode's bookkeeping by its task.
 
 Two optional transformations sit between teacher and env. With `reward_bounds` the teacher sees
 returns mapped linearly from those bounds onto [0, 1] (clipped; success is still judged on the raw
 return); TeachMyAgent's bounds are -150/350 for Stump Tracks and -150/360 for Parkour. With a
 `DimensionShuffler` the teacher proposes in a shuffled cube and the env plays the mapped task
-("rugged difficulty"); the teacher is updated with its own proposal.
+("rugged difficulty"); the proposal keeps the teacher's own point and the controller maps it.
+
+A checkpoint (`state_dict`) holds the proposals in flight as plain arrays and numbers, and
+`load_state_dict` rebuilds them (`Teacher.proposal_type`), so a resumed run gives every in-flight
+episode its own proposal back.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ import numpy as np
 
 from slm_acl.curriculum.shuffle import DimensionShuffler
 from slm_acl.curriculum.task_space import TaskSpace
-from slm_acl.curriculum.teachers.base import Teacher
+from slm_acl.curriculum.teachers.base import Proposal, Teacher
 
 
 class NonFiniteError(FloatingPointError):
@@ -38,6 +44,22 @@ class EpisodeOutcome:
     truncated: bool
 
 
+def check_proposal(proposal: Any, teacher: Teacher, dim: int) -> Proposal:
+    """`proposal` (what `teacher.sample_task()` returned), checked for type, shape and finiteness, with
+    its task clipped into [0,1]^dim.
+
+    Shared by the controller and the toy bench, so both play what a teacher proposes the same way.
+    """
+    if not isinstance(proposal, Proposal):
+        raise TypeError(f"teacher {type(teacher).__name__}.sample_task returned a {type(proposal).__name__}; "
+                        "it must return a Proposal (slm_acl.curriculum.teachers.base)")
+    task = np.asarray(proposal.task, dtype=np.float64)
+    if task.shape != (dim,) or not np.all(np.isfinite(task)):
+        raise NonFiniteError(f"teacher {type(teacher).__name__} sampled {task!r}; expected {dim} finite values")
+    proposal.task = np.clip(task, 0.0, 1.0)
+    return proposal
+
+
 class CurriculumController:
     """Glue between a body's teacher and its sub-envs. Without a teacher it just counts episodes."""
 
@@ -52,8 +74,8 @@ class CurriculumController:
         self.success_return = success_return
         self.reward_bounds = reward_bounds
         self.shuffler = shuffler
-        self.pending: list[np.ndarray | None] = [None] * num_envs  # raw task each sub-env plays
-        self.proposals: list[np.ndarray | None] = [None] * num_envs  # the teacher's own unit-cube proposal
+        self.proposals: list[Proposal | None] = [None] * num_envs  # what the teacher handed each sub-env
+        self.raw_tasks: list[np.ndarray | None] = [None] * num_envs  # the raw task each sub-env plays (from it)
         self.samples = 0
 
     @property
@@ -64,16 +86,16 @@ class CurriculumController:
         """The env task for sub-env `sub_env`'s next episode (None: the env's own default)."""
         if self.teacher is None:
             return None
-        if self.pending[sub_env] is None:
-            unit = np.asarray(self.teacher.sample_task(), dtype=np.float64)
-            if unit.shape != (self.task_space.dim,) or not np.all(np.isfinite(unit)):
-                raise NonFiniteError(f"teacher {type(self.teacher).__name__} sampled {unit!r}; "
-                                     f"expected {self.task_space.dim} finite values")
-            unit = np.clip(unit, 0.0, 1.0)
-            self.proposals[sub_env] = unit
-            self.pending[sub_env] = self.task_space.denormalise(self._to_real(unit))
+        if self.proposals[sub_env] is None:
+            proposal = check_proposal(self.teacher.sample_task(), self.teacher, self.task_space.dim)
+            self.proposals[sub_env] = proposal
+            self.raw_tasks[sub_env] = self._raw_task(proposal)
             self.samples += 1
-        return self.task_space.to_env_task(self.pending[sub_env])
+        return self.task_space.to_env_task(self.raw_tasks[sub_env])
+
+    def _raw_task(self, proposal: Proposal) -> np.ndarray:
+        """The raw task the env plays for a proposal (through the shuffler, when there is one)."""
+        return self.task_space.denormalise(self._to_real(proposal.task))
 
     def _to_real(self, unit: np.ndarray) -> np.ndarray:
         return unit if self.shuffler is None else self.shuffler.to_real(unit)
@@ -91,7 +113,7 @@ class CurriculumController:
         return float(np.clip((episodic_return - low) / (high - low), 0.0, 1.0))
 
     def record_initial_state(self, sub_env: int, obs: np.ndarray) -> None:
-        """Hand the teacher the first observation of the episode sub-env `sub_env` starts."""
+        """Hand the teacher the first observation of the episode sub-env `sub_env` starts, with its proposal."""
         if self.teacher is not None and self.proposals[sub_env] is not None:
             self.teacher.record_initial_state(self.proposals[sub_env], obs)
 
@@ -102,28 +124,28 @@ class CurriculumController:
         if not math.isfinite(episodic_return):
             raise NonFiniteError(f"episode return {episodic_return} in sub-env {sub_env} is not finite; "
                                  "the env or the reward scaling produced NaN or inf")
-        task = self.pending[sub_env]
+        task = self.raw_tasks[sub_env]
         success = self.is_success(episodic_return)
         if self.teacher is not None:
             self.teacher.update(self.proposals[sub_env], self.teacher_return(float(episodic_return)), success)
-            self.pending[sub_env] = self.proposals[sub_env] = None
+            self.raw_tasks[sub_env] = self.proposals[sub_env] = None
         return EpisodeOutcome(sub_env, task, float(episodic_return), int(length), success, bool(truncated))
 
     def state_dict(self) -> dict[str, Any]:
-        return {"pending": [None if p is None else p.tolist() for p in self.pending],
-                "proposals": [None if p is None else p.tolist() for p in self.proposals],
+        return {"proposals": [None if p is None else p.state_dict() for p in self.proposals],
                 "samples": self.samples,
                 "shuffler": None if self.shuffler is None else self.shuffler.state_dict(),
                 "teacher": None if self.teacher is None else self.teacher.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.pending = [None if p is None else np.asarray(p, dtype=np.float64) for p in state["pending"]]
-        if "proposals" in state:
-            self.proposals = [None if p is None else np.asarray(p, dtype=np.float64) for p in state["proposals"]]
-        else:  # a checkpoint from before dimension shuffling existed: the proposal is the task in the unit cube
-            self.proposals = [None if p is None else self.task_space.normalise(p) for p in self.pending]
+        if len(state["proposals"]) != len(self.proposals):
+            raise ValueError(f"checkpoint has proposals for {len(state['proposals'])} sub-envs, this body has "
+                             f"{len(self.proposals)}: resume with the same num_envs")
         self.samples = int(state["samples"])
         if self.shuffler is not None:
             self.shuffler.load_state_dict(state["shuffler"])
         if self.teacher is not None:
             self.teacher.load_state_dict(state["teacher"])
+            self.proposals = [None if p is None else type(self.teacher).proposal_type.from_state(p)
+                              for p in state["proposals"]]
+        self.raw_tasks = [None if p is None else self._raw_task(p) for p in self.proposals]

@@ -1,4 +1,4 @@
-"""The task a teacher sampled is the one the episode ran, and it comes back with that episode's return."""
+"""The task a teacher proposed is the one the episode ran, and its proposal comes back with that episode's return."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,7 @@ from conftest import ECHO, make_raw
 
 from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
 from slm_acl.curriculum.task_space import TaskError, TaskSpace, env_task_from_columns
-from slm_acl.curriculum.teachers import TEACHERS, Teacher, TeacherContext
+from slm_acl.curriculum.teachers import TEACHERS, Proposal, Teacher, TeacherContext
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.session import Session
 from slm_acl.spec import validate
@@ -21,13 +21,13 @@ class RecordingTeacher:
         self.inner, self.samples, self.updates = inner, [], []
 
     def sample_task(self):
-        task = self.inner.sample_task()
-        self.samples.append(task.copy())
-        return task
+        proposal = self.inner.sample_task()
+        self.samples.append(proposal)
+        return proposal
 
-    def update(self, task, episodic_return, success):
-        self.updates.append((np.asarray(task).copy(), episodic_return, success))
-        self.inner.update(task, episodic_return, success)
+    def update(self, proposal, episodic_return, success):
+        self.updates.append((proposal, episodic_return, success))
+        self.inner.update(proposal, episodic_return, success)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -58,16 +58,17 @@ def test_sampled_task_is_the_task_played_and_reported_with_its_return(tmp_path, 
     assert len(df) > 50
     # TaskEcho pays `level` every step: the return proves which task the episode really ran
     np.testing.assert_allclose(df["return"], df["task_level"] * df["length"], rtol=1e-9)
-    # every outcome reached the teacher with the normalised task it sampled, in episode order
+    # every outcome reached the teacher with the very proposal it made, in episode order, each once
     assert len(recorder.updates) == len(df)
-    sampled = {round(float(s[0]), 12) for s in recorder.samples}
-    for (task, ret, success), (_, row) in zip(recorder.updates, df.iterrows()):
-        assert round(float(task[0]), 12) in sampled
+    sampled = {id(p) for p in recorder.samples}
+    assert len({id(p) for p, _, _ in recorder.updates}) == len(df)
+    for (proposal, ret, success), (_, row) in zip(recorder.updates, df.iterrows()):
+        assert id(proposal) in sampled
         assert ret == pytest.approx(row["return"])
-        assert np.isclose(1.0 + 8.0 * task[0], row["task_level"])
+        assert np.isclose(1.0 + 8.0 * proposal.task[0], row["task_level"])
         assert success == (ret > 40.0)
-    # samples = finished episodes + the ones still pending in each sub-env
-    assert len(recorder.samples) == len(df) + sum(p is not None for p in body.controller.pending)
+    # samples = finished episodes + the ones still in flight in each sub-env
+    assert len(recorder.samples) == len(df) + sum(p is not None for p in body.controller.proposals)
 
 
 def test_truncation_and_termination_flags_kept_apart(tmp_path):
@@ -182,10 +183,10 @@ class _Recorder(Teacher):
         self.updates = []
 
     def sample_task(self):
-        return np.array([0.1, 0.9])
+        return Proposal(np.array([0.1, 0.9]))
 
-    def update(self, task, episodic_return, success):
-        self.updates.append((np.array(task), episodic_return, success))
+    def update(self, proposal, episodic_return, success):
+        self.updates.append((proposal, episodic_return, success))
 
 
 def test_shuffled_controller_plays_the_mapped_task_and_updates_the_teacher_with_its_proposal():
@@ -201,7 +202,7 @@ def test_shuffled_controller_plays_the_mapped_task_and_updates_the_teacher_with_
     assert task == {"h": 4.0 * real_unit[0], "s": 8.0 * real_unit[1]}
     controller.end_episode(0, 100.0, 10, truncated=False)
     proposal, seen_return, success = teacher.updates[0]
-    np.testing.assert_allclose(proposal, [0.1, 0.9])
+    np.testing.assert_allclose(proposal.task, [0.1, 0.9])  # the teacher's own point, not the mapped task
     assert seen_return == pytest.approx(0.5) and not success  # (100 + 150) / 500; 100 is not > 100
     controller.next_task(0)
     controller.end_episode(0, 1e6, 10, truncated=False)
@@ -213,6 +214,74 @@ def test_shuffled_controller_plays_the_mapped_task_and_updates_the_teacher_with_
     np.testing.assert_array_equal(fresh.shuffler.perm, shuffler.perm)
 
 
+class _SameTask(Teacher):
+    """Proposes one task over and over (fresh proposals with equal vectors) and records what comes back."""
+
+    Config = None
+
+    def __init__(self):
+        super().__init__(None, TeacherContext(dim=1, rng=np.random.default_rng(0)))
+        self.initial_states, self.updates = [], []
+
+    def sample_task(self):
+        return Proposal(np.array([0.25]))
+
+    def record_initial_state(self, proposal, obs):
+        self.initial_states.append((proposal, float(obs[0])))
+
+    def update(self, proposal, episodic_return, success):
+        self.updates.append((proposal, episodic_return))
+
+
+def test_each_sub_env_gets_its_own_proposal_back_when_equal_tasks_finish_out_of_order():
+    teacher = _SameTask()
+    controller = CurriculumController(2, TaskSpace.from_spec({"h": [0.0, 2.0]}), teacher)
+    assert controller.next_task(0) == controller.next_task(1) == {"h": 0.5}
+    first, second = controller.proposals
+    assert first is not second
+    controller.record_initial_state(0, np.array([10.0]))
+    controller.record_initial_state(1, np.array([20.0]))
+    controller.end_episode(1, 5.0, 10, truncated=False)
+    controller.end_episode(0, 3.0, 10, truncated=False)
+    assert [(p, obs) for p, obs in teacher.initial_states] == [(first, 10.0), (second, 20.0)]
+    assert teacher.updates[0][0] is second and teacher.updates[0][1] == 5.0
+    assert teacher.updates[1][0] is first and teacher.updates[1][1] == 3.0
+    assert controller.proposals == [None, None]
+
+
+def test_controller_checkpoint_restores_the_proposals_in_flight_and_their_raw_tasks():
+    from slm_acl.curriculum.shuffle import DimensionShuffler
+
+    space = TaskSpace.from_spec({"h": [0.0, 4.0], "s": [0.0, 8.0]})
+    make = lambda seed: CurriculumController(  # noqa: E731
+        3, space, TEACHERS.get("Random")(None, TeacherContext(dim=2, rng=np.random.default_rng(seed))),
+        shuffler=DimensionShuffler(2, np.random.default_rng(seed)))
+    controller = make(1)
+    tasks = [controller.next_task(i) for i in (0, 2)]  # sub-env 1 has none yet
+    state = controller.state_dict()
+    assert state["proposals"][1] is None and all(isinstance(p["task"], np.ndarray) for p in state["proposals"][::2])
+    resumed = make(7)
+    resumed.load_state_dict(state)
+    assert [resumed.next_task(i) for i in (0, 2)] == tasks  # the tasks in flight, not fresh samples
+    for i in (0, 2):
+        np.testing.assert_array_equal(resumed.proposals[i].task, controller.proposals[i].task)
+        np.testing.assert_array_equal(resumed.raw_tasks[i], controller.raw_tasks[i])
+    np.testing.assert_array_equal(resumed.next_task(1)["h"], controller.next_task(1)["h"])  # same teacher rng
+    with pytest.raises(ValueError, match="proposals for 3 sub-envs, this body has 2"):
+        CurriculumController(2, space, TEACHERS.get("Random")(None, TeacherContext(
+            dim=2, rng=np.random.default_rng(0)))).load_state_dict(state)
+
+
+def test_a_teacher_that_returns_a_bare_vector_is_told_to_return_a_proposal():
+    class Bare(_SameTask):
+        def sample_task(self):
+            return np.array([0.25])
+
+    controller = CurriculumController(1, TaskSpace.from_spec({"h": [0.0, 2.0]}), Bare())
+    with pytest.raises(TypeError, match="Bare.sample_task returned a ndarray; it must return a Proposal"):
+        controller.next_task(0)
+
+
 def test_the_teacher_gets_each_episodes_initial_observation_with_its_task(tmp_path):
     from slm_acl.aeb.space import AEBSpace
     from slm_acl.lib.seeding import SeedTree
@@ -220,19 +289,19 @@ def test_the_teacher_gets_each_episodes_initial_observation_with_its_task(tmp_pa
     space = AEBSpace.build(echo_spec("sync", num_envs=2, max_t=5, max_frame=60), SeedTree(0))
     teacher = space.bodies[0].controller.teacher
     seen = []
-    teacher.record_initial_state = lambda task, obs: seen.append((np.array(task), np.array(obs)))
+    teacher.record_initial_state = lambda proposal, obs: seen.append((proposal, np.array(obs)))
     updates = []
     original_update = teacher.update
-    teacher.update = lambda task, ret, success: (updates.append(np.array(task)), original_update(task, ret, success))
+    teacher.update = lambda proposal, ret, success: (updates.append(proposal), original_update(proposal, ret, success))
     space.reset()
     while not space.done:
         space.step()
     space.close()
     assert len(updates) > 5 and len(seen) == len(updates) + 2  # every finished episode, plus the 2 in flight
-    for task, obs in seen:  # TaskEcho starts at (level, t=0), level = 1 + 8 * task
-        assert obs[1] == 0.0 and obs[0] == pytest.approx(1.0 + 8.0 * task[0], abs=1e-5)
-    recorded = sorted(float(task[0]) for task, _ in seen)
-    assert all(any(abs(float(u[0]) - r) < 1e-12 for r in recorded) for u in updates)
+    for proposal, obs in seen:  # TaskEcho starts at (level, t=0), level = 1 + 8 * task
+        assert obs[1] == 0.0 and obs[0] == pytest.approx(1.0 + 8.0 * proposal.task[0], abs=1e-5)
+    # each update gets the very proposal whose initial state was recorded, and each proposal comes back once
+    assert len({id(p) for p in updates}) == len(updates) and {id(p) for p in updates} <= {id(p) for p, _ in seen}
 
 
 def test_generated_test_sets_grid_and_uniform_are_recorded_with_how_they_were_made(tmp_path):

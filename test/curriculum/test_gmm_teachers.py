@@ -10,7 +10,7 @@ from conftest import make_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slm_acl.curriculum.teachers import TEACHERS, Gaussian, TeacherContext
+from slm_acl.curriculum.teachers import TEACHERS, Gaussian, Proposal, TeacherContext
 from slm_acl.curriculum.teachers.alp_gmm import NearestNeighbourALP
 from slm_acl.spec import SpecError, validate
 
@@ -62,8 +62,7 @@ def test_teacher_fits_on_task_alp_rows():
     teacher = make("ALP-GMM", fit_rate=10)
     rng = np.random.default_rng(5)
     for n in range(10):
-        task = rng.uniform(size=2)
-        teacher.update(task, float(n * n), False)
+        teacher.update(Proposal(rng.uniform(size=2)), float(n * n), False)
     assert teacher.batch.shape == (10, 3) and (teacher.batch[:6, 2] == 0).all() and (teacher.batch[6:, 2] > 0).all()
     assert teacher.gmm is not None and teacher.info()["n_components"] >= 2
 
@@ -71,7 +70,7 @@ def test_teacher_fits_on_task_alp_rows():
 def test_covar_rows_hold_batch_time_and_raw_return():
     teacher = make("Covar-GMM", fit_rate=4, potential_ks=(1,))
     for n in range(6):
-        teacher.update(np.array([0.5, 0.5]), 10.0 + n, False)
+        teacher.update(Proposal(np.array([0.5, 0.5])), 10.0 + n, False)
     np.testing.assert_allclose(teacher.batch[:, 2:], [[0.0, 14.0], [0.25, 15.0], [0.5, 12.0], [0.75, 13.0]])
 
 
@@ -83,8 +82,8 @@ def test_bootstrap_length_and_first_fit(name, fit_rate, nb_bootstrap, first_fit)
     for n in range(first_fit):
         assert teacher.bootstrapping == (n < (fit_rate if nb_bootstrap is None else nb_bootstrap))
         assert teacher.gmm is None
-        task = teacher.sample_task()
-        teacher.update(task, float(n) * task[0], False)
+        proposal = teacher.sample_task()
+        teacher.update(proposal, float(n) * proposal.task[0], False)
     assert teacher.gmm is not None and teacher.n_fits == 1 and not teacher.info()["bootstrapping"]
 
 
@@ -93,18 +92,19 @@ def test_initial_dist_bootstrap_clusters_near_its_mean_then_stops():
     teacher = make("ALP-GMM", initial_dist=dist, fit_rate=50, potential_ks=(1, 2), random_task_ratio=1.0)
     boot = []
     for _ in range(50):
-        boot.append(teacher.sample_task())
-        teacher.update(boot[-1], 0.0, False)
+        proposal = teacher.sample_task()
+        boot.append(proposal.task)
+        teacher.update(proposal, 0.0, False)
     boot = np.array(boot)
     assert np.abs(boot.mean(0) - dist.mean).max() < 0.02 and np.abs(boot - dist.mean).max() < 0.15
-    after = np.array([teacher.sample_task() for _ in range(200)])  # ratio 1: uniform from now on
+    after = np.array([teacher.sample_task().task for _ in range(200)])  # ratio 1: uniform from now on
     assert after.std(0).min() > 0.2
 
 
 def test_initial_dist_at_the_edge_is_clipped_into_the_cube():
     dist = Gaussian(mean=np.array([0.0]), std=np.array([0.2]))
     teacher = make("Covar-GMM", dim=1, initial_dist=dist)
-    samples = np.array([teacher.sample_task() for _ in range(200)])
+    samples = np.array([teacher.sample_task().task for _ in range(200)])
     assert samples.min() == 0.0 and samples.max() <= 1.0 and (samples == 0.0).mean() > 0.3
 
 
@@ -115,8 +115,9 @@ def test_samples_concentrate_on_the_learnable_corner(name, share):
     teacher = make(name, seed=1)  # published settings
     samples = []
     for n in range(600):
-        samples.append(teacher.sample_task())
-        teacher.update(samples[-1], corner_return(samples[-1], n), False)
+        proposal = teacher.sample_task()
+        samples.append(proposal.task)
+        teacher.update(proposal, corner_return(proposal.task, n), False)
     in_corner = (np.array(samples[-200:]) <= 0.3).all(axis=1).mean()
     assert in_corner > share, f"{name}: {in_corner:.0%} of the last 200 tasks in the corner (uniform: 9%)"
     np.testing.assert_array_equal(np.random.get_state()[1], global_state)  # only the teacher's generator
@@ -135,9 +136,10 @@ def plain(value):
 def play(teacher, episodes, rng):
     out = []
     for _ in range(episodes):
-        task = teacher.sample_task()
+        proposal = teacher.sample_task()
+        task = proposal.task
         out.append(task)
-        teacher.update(task, float(rng.normal() + 5.0 * task.sum() * (task[0] < 0.4)), bool(rng.random() < 0.5))
+        teacher.update(proposal, float(rng.normal() + 5.0 * task.sum() * (task[0] < 0.4)), bool(rng.random() < 0.5))
     return np.array(out)
 
 
@@ -187,9 +189,10 @@ def test_fuzz_returns_and_dims_never_crash_and_stay_in_the_cube(name, dim, rets,
                    potential_ks=(1, 2, 3, 9), random_task_ratio=0.0)
     rng = np.random.default_rng(seed)
     for r in rets:
-        task = teacher.sample_task()
+        proposal = teacher.sample_task()
+        task = proposal.task
         assert task.shape == (dim,) and np.isfinite(task).all() and (task >= 0).all() and (task <= 1).all()
-        teacher.update(np.full(dim, 0.5) if duplicate else task, r, False)
+        teacher.update(Proposal(np.full(dim, 0.5)) if duplicate else proposal, r, False)
         extra = teacher.non_exploratory_sample(rng)
         assert (extra >= 0).all() and (extra <= 1).all()
     teacher.info()

@@ -14,8 +14,12 @@ from conftest import make_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from slm_acl.curriculum.controller import CurriculumController
 from slm_acl.curriculum.task_space import TaskSpace
-from slm_acl.curriculum.teachers import TEACHERS, Gaussian, TeacherContext
+from slm_acl.curriculum.teachers import TEACHERS, Gaussian, Proposal, TeacherContext
+from slm_acl.curriculum.teachers.goal_gan import GoalGANProposal
+from slm_acl.curriculum.teachers.setter_solver import SetterSolverProposal
+from slm_acl.curriculum.teachers.spdl import SelfPacedProposal
 from slm_acl.spec import SpecError, validate
 
 SPACE = TaskSpace.from_spec({"mass": [0.5, 2.0], "length": [0.5, 1.5]})
@@ -48,16 +52,17 @@ def make(name, seed=0, **overrides):
 
 
 def play(teacher, n, outcome, plot_rng=None):
-    """n episodes the way the lab plays them: sample, reset (initial state), raw-units round trip, update."""
+    """n episodes the way the lab plays them: sample, reset (the initial state shows the task played, in
+    raw units and back), update with the same proposal."""
     tasks = []
     for _ in range(n):
-        task = teacher.sample_task()
+        proposal = teacher.sample_task()
+        task = proposal.task
         assert task.shape == (2,) and np.all(np.isfinite(task)) and np.all((task >= 0) & (task <= 1))
-        back = SPACE.normalise(SPACE.denormalise(task))
-        if hasattr(teacher, "record_initial_state"):
-            teacher.record_initial_state(back, back.copy())
-        episodic_return, success = outcome(back)
-        teacher.update(back, episodic_return, success)
+        played = SPACE.normalise(SPACE.denormalise(task))
+        teacher.record_initial_state(proposal, played.copy())
+        episodic_return, success = outcome(played)
+        teacher.update(proposal, episodic_return, success)
         if plot_rng is not None:
             teacher.non_exploratory_sample(plot_rng)
         tasks.append(task)
@@ -103,8 +108,8 @@ def test_spdl_kl_step_bound_holds_when_it_binds():
 def test_spdl_without_initial_states_falls_back_to_returns():
     teacher = make("Self-Paced", update_frequency=20, update_offset=20)
     for _ in range(20):  # no record_initial_state: the returns stand in for V(s0)
-        task = teacher.sample_task()
-        teacher.update(task, float(near_target_value(task[None])[0]), False)
+        proposal = teacher.sample_task()
+        teacher.update(proposal, float(near_target_value(proposal.task[None])[0]), False)
     assert teacher.info()["value_source"] == "return" and teacher.info()["iteration"] == 1
 
 
@@ -195,11 +200,11 @@ def test_odd_returns_never_crash_or_leave_the_cube(name, returns, constant):
         teacher.context.value_estimator = lambda obs: np.asarray(obs)[:, 2]
     for r in returns:
         r = returns[0] if constant else r
-        task = teacher.sample_task()
+        proposal = teacher.sample_task()
+        task = proposal.task
         assert np.all(np.isfinite(task)) and np.all((task >= 0) & (task <= 1))
-        if name == "Self-Paced":
-            teacher.record_initial_state(task, np.array([*task, r]))
-        teacher.update(task, r, r > 0)
+        teacher.record_initial_state(proposal, np.array([*task, r]))
+        teacher.update(proposal, r, r > 0)
     for _ in range(3):
         task = teacher.non_exploratory_sample(np.random.default_rng(0))
         assert np.all(np.isfinite(task)) and np.all((task >= 0) & (task <= 1))
@@ -223,4 +228,129 @@ def test_missing_expert_knowledge_is_a_spec_error(name, curriculum, path):
     assert path in str(info.value)
     complete = {**base, "initial_dist": {"mean": [0.6, 0.6], "std": [0.1, 0.1]},
                 "target_dist": {"mean": [1.8, 1.2], "std": [0.3, 0.2]}}
-    assert validate(make_raw(curriculum=complete)).spec.curriculum.teacher.name == name
+    student = [{"name": "ppo", "algorithm": {"name": "PPO"}, "net": {"type": "MLPNet"},  # has V(s) for SPDL
+                "memory": {"name": "OnPolicyBatch"}}]
+    assert validate(make_raw(agent=student, curriculum=complete)).spec.curriculum.teacher.name == name
+
+
+# ---- proposals: each episode's bookkeeping comes back with that episode -------------------------
+# Two episodes on exactly equal task vectors that finish in the opposite order: a teacher that found
+# its bookkeeping again by comparing tasks would give each episode the other's.
+EDGE = np.array([1.0, 0.6])
+
+
+def test_spdl_values_each_episode_with_its_own_draw_and_initial_state_on_equal_contexts():
+    teacher = make("Self-Paced", update_offset=100)
+    # two draws past the border clip to the same context: equal tasks, different raw draws
+    first = SelfPacedProposal(EDGE.copy(), raw=np.array([1.3, 0.6]))
+    second = SelfPacedProposal(EDGE.copy(), raw=np.array([1.1, 0.6]))
+    teacher.record_initial_state(first, np.array([0.1, 0.1]))
+    teacher.record_initial_state(second, np.array([0.9, 0.9]))
+    teacher.update(second, 5.0, False)
+    teacher.update(first, 7.0, False)
+    (raw_a, obs_a, ret_a), (raw_b, obs_b, ret_b) = teacher._buffer
+    assert (raw_a.tolist(), obs_a.tolist(), ret_a) == ([1.1, 0.6], [0.9, 0.9], 5.0)
+    assert (raw_b.tolist(), obs_b.tolist(), ret_b) == ([1.3, 0.6], [0.1, 0.1], 7.0)
+
+
+def test_spdl_update_sees_the_initial_states_in_episode_order():
+    seen = []
+
+    def value(obs):
+        seen.append(np.array(obs))
+        return np.asarray(obs)[:, 0]
+
+    teacher = make("Self-Paced", update_frequency=2, update_offset=2)
+    teacher.context.value_estimator = value
+    first, second = teacher.sample_task(), teacher.sample_task()
+    first.task, second.task = EDGE.copy(), EDGE.copy()  # as if both draws had clipped to one point
+    teacher.record_initial_state(first, np.array([0.1, 0.0]))
+    teacher.record_initial_state(second, np.array([0.9, 0.0]))
+    teacher.update(second, 0.0, False)
+    teacher.update(first, 0.0, False)
+    assert teacher.info()["value_source"] == "value" and teacher.info()["iteration"] == 1
+    np.testing.assert_array_equal(seen[0], [[0.9, 0.0], [0.1, 0.0]])
+
+
+def test_setter_solver_keeps_each_goals_own_feasibility_on_equal_goals():
+    teacher = make("Setter-Solver", **{**SMALL["Setter-Solver"], "update_frequency": 50})
+    easy = SetterSolverProposal(EDGE.copy(), f=0.9)
+    hard = SetterSolverProposal(EDGE.copy(), f=0.1)
+    teacher.update(hard, 0.0, False)
+    teacher.update(easy, 0.0, True)
+    assert [(f, success) for _, f, success in teacher._window] == [(0.1, False), (0.9, True)]
+
+
+def test_goal_gan_labels_each_goal_from_its_own_rollouts_on_equal_goals():
+    import torch
+
+    teacher = make("GoalGAN", n_rollouts=2, update_size=2, state_noise_level=0.0, p_old=0.0, p_random=0.0,
+                   use_pretrained_samples=False, generator_layers=(8,), discriminator_layers=(8,), gan_iterations=1)
+    with torch.no_grad():  # a generator whose every goal is the centre: all goals are equal
+        teacher.generator[-2].weight.zero_()
+        teacher.generator[-2].bias.zero_()
+    a1, a2, b1, b2 = (teacher.sample_task() for _ in range(4))
+    assert all(p.task.tolist() == [0.5, 0.5] for p in (a1, a2, b1, b2))
+    assert a1.goal == a2.goal != b1.goal == b2.goal
+    # four sub-envs finish out of order: goal a succeeds both times, goal b fails both times
+    for proposal, success in ((a1, True), (b1, False), (b2, False), (a2, True)):
+        teacher.update(proposal, 0.0, success)
+    info = teacher.info()
+    assert (info["goid_rate"], info["easy_rate"], info["hard_rate"]) == (0.0, 0.5, 0.5)
+    assert info["success_buffer"] == 1 and info["goals_in_rollout"] == 0
+    with pytest.raises(ValueError, match="no rollouts left"):
+        teacher.update(a1, 0.0, True)  # a proposal goes back once
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_teacher_refuses_a_proposal_it_did_not_make(name):
+    teacher = make(name, **SMALL[name])
+    with pytest.raises(TypeError, match="takes back only the .*Proposal its own sample_task returned"):
+        teacher.update(Proposal(EDGE.copy()), 0.0, False)
+
+
+def plain(value):
+    """True when `value` is made only of numpy arrays, numbers, strings, None, lists and dicts."""
+    if isinstance(value, dict):
+        return all(isinstance(k, (str, int)) and plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(plain(v) for v in value)
+    return value is None or isinstance(value, (np.ndarray, int, float, str, bool))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_controller_checkpoint_gives_each_in_flight_episode_its_own_proposal_back(name):
+    """Three sub-envs finishing in a rotating order, checkpointed with every sub-env mid-episode:
+    the resumed controller and teacher continue exactly like the uninterrupted ones."""
+    unit = TaskSpace.from_spec({"x": [0.0, 1.0], "y": [0.0, 1.0]})
+    order = (2, 0, 1)
+
+    def start(controller):
+        for i in range(3):
+            controller.next_task(i)
+            controller.record_initial_state(i, np.array([*controller.raw_tasks[i], -1.0]))
+
+    def run(controller, first, episodes):
+        played = []
+        for k in range(first, first + episodes):
+            i = order[k % 3]
+            task = controller.raw_tasks[i]
+            episodic_return = float(near_target_value(task[None])[0]) + 0.1 * (k % 5)
+            controller.end_episode(i, episodic_return, 10, truncated=False)
+            played.append(task)
+            controller.next_task(i)
+            controller.record_initial_state(i, np.array([*controller.raw_tasks[i], float(k)]))
+        return np.array(played)
+
+    teacher = make(name, **SMALL[name])
+    original = CurriculumController(3, unit, teacher, success_return=1.0)
+    start(original)
+    run(original, 0, 23)
+    state = pickle.loads(pickle.dumps(original.state_dict()))
+    assert plain(state["proposals"]) and all(p is not None for p in state["proposals"])
+    expected = run(original, 23, 60)
+    resumed = CurriculumController(3, unit, make(name, seed=999, **SMALL[name]), success_return=1.0)
+    resumed.load_state_dict(state)
+    np.testing.assert_array_equal(run(resumed, 23, 60), expected)
+    np.testing.assert_equal(resumed.teacher.info(), original.teacher.info())
+    assert type(resumed.proposals[0]) is type(teacher).proposal_type

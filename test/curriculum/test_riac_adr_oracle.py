@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from slm_acl.curriculum.controller import CurriculumController
 from slm_acl.curriculum.task_space import TaskSpace
-from slm_acl.curriculum.teachers import TEACHERS, Gaussian, TeacherContext
+from slm_acl.curriculum.teachers import TEACHERS, Gaussian, Proposal, TeacherContext
 from slm_acl.curriculum.teachers.riac import RIAC, cut_interests, split_scores, window_alp
 from slm_acl.spec import SpecError, validate
 
@@ -32,7 +32,7 @@ def test_riac_interest_is_absolute_alp_over_the_window():
     assert window_alp([0.0, 9.0], 20) == 0.0  # too few returns
     teacher = make("RIAC", max_region_size=50, alp_window_size=8)
     for r in [3.0] * 20 + [0.0] * 4 + [2.0] * 4:
-        teacher.update(np.array([0.5, 0.5]), r, False)
+        teacher.update(Proposal(np.array([0.5, 0.5])), r, False)
     assert teacher.regions[0].interest == 2.0 and teacher.info()["regions"][0]["interest"] == 2.0
 
 
@@ -40,9 +40,9 @@ def test_riac_splits_a_full_leaf_into_valid_children():
     teacher = make("RIAC", max_region_size=40, min_dims_range_ratio=0.1)
     rng = np.random.default_rng(1)
     for k in range(40):
-        teacher.update(rng.uniform(0, 1, 2), float(k), False)
+        teacher.update(Proposal(rng.uniform(0, 1, 2)), float(k), False)
     assert teacher.splits == 0 and len(teacher.regions) == 1
-    teacher.update(rng.uniform(0, 1, 2), 40.0, False)  # 41 > max_region_size
+    teacher.update(Proposal(rng.uniform(0, 1, 2)), 40.0, False)  # 41 > max_region_size
     root, low, high = teacher.regions
     assert teacher.splits == 1 and root.children == (1, 2)
     dim, threshold = root.cut
@@ -78,7 +78,7 @@ def test_riac_split_maximises_sizes_times_interest_gap_not_the_buggy_score():
     candidates = (np.array([0, 0]), np.array([0.9, 0.5]))
     teacher._draw_cuts = lambda region, tasks: candidates
     for x, r in zip(xs, rewards):
-        teacher.update(np.array([x]), float(r), False)
+        teacher.update(Proposal(np.array([x])), float(r), False)
     n_low, n_high, alp_low, alp_high = cut_interests(xs[:, None], rewards, *candidates, window=120)
     gap = np.abs(alp_low - alp_high)
     assert np.argmax(gap) == 0  # the buggy score 4*|dALP| would cut at 0.9
@@ -89,7 +89,7 @@ def test_riac_split_maximises_sizes_times_interest_gap_not_the_buggy_score():
 def test_riac_no_valid_cut_drops_the_oldest_pairs():
     teacher = make("RIAC", max_region_size=20, discard_ratio=0.25)
     for k in range(21):  # every task on one point: no cut can leave 1 pair on each side
-        teacher.update(np.array([0.3, 0.3]), float(k), False)
+        teacher.update(Proposal(np.array([0.3, 0.3])), float(k), False)
     assert teacher.splits == 0 and list(teacher.regions[0].rewards) == [float(k) for k in range(5, 21)]
 
 
@@ -98,10 +98,10 @@ def corner_run(name, n=1600, seed=0, **config):
     teacher = make(name, seed=seed, **config)
     practice, late = 0, []
     for e in range(n):
-        task = teacher.sample_task()
-        in_corner = bool(np.all(task <= 0.3))
+        proposal = teacher.sample_task()
+        in_corner = bool(np.all(proposal.task <= 0.3))
         practice += in_corner
-        teacher.update(task, 0.002 * practice if in_corner else 0.0, False)
+        teacher.update(proposal, 0.002 * practice if in_corner else 0.0, False)
         if e >= n // 2:
             late.append(in_corner)
     return float(np.mean(late)), teacher
@@ -128,15 +128,15 @@ def test_adr_box_grows_from_the_start_point_and_shrinks_under_the_low_threshold(
     np.testing.assert_allclose(teacher.low, [0.4, 0.4])
     np.testing.assert_allclose(teacher.high, [0.6, 0.6])
     for _ in range(4):  # tasks on dim 0's max only, failing: that bound alone narrows
-        teacher.update(np.array([teacher.high[0], 0.5]), 0.5, False)
+        teacher.update(Proposal(np.array([teacher.high[0], 0.5])), 0.5, False)
     np.testing.assert_allclose(teacher.high, [0.5, 0.6])
     np.testing.assert_allclose(teacher.low, [0.4, 0.4])
     for _ in range(4):  # in between the thresholds: nothing moves, the queue restarts
-        teacher.update(np.array([0.45, teacher.low[1]]), 5.0, False)
+        teacher.update(Proposal(np.array([0.45, teacher.low[1]])), 5.0, False)
     np.testing.assert_allclose(teacher.low, [0.4, 0.4])
     assert teacher.queues[0][1] == []
-    for _ in range(4):  # a task handed back after a raw-units round trip still matches its bound
-        teacher.update(np.array([0.45, teacher.low[1] + 1e-12]), 20.0, False)
+    for _ in range(4):  # a task off its bound by rounding (e.g. a raw-units round trip) still counts on it
+        teacher.update(Proposal(np.array([0.45, teacher.low[1] + 1e-12])), 20.0, False)
     np.testing.assert_allclose(teacher.low, [0.4, 0.3])
     assert teacher.info() == {"low": teacher.low.tolist(), "high": teacher.high.tolist(), "episodes": 16,
                               "bound_moves": 6}
@@ -148,9 +148,9 @@ def test_adr_never_leaves_the_unit_cube_and_min_stays_below_max():
     rng = np.random.default_rng(5)
     lowest, highest = 1.0, 0.0
     for _ in range(1000):
-        task = teacher.sample_task()
-        assert np.all((task >= teacher.low) & (task <= teacher.high))
-        teacher.update(task, float(rng.random()), False)
+        proposal = teacher.sample_task()
+        assert np.all((proposal.task >= teacher.low) & (proposal.task <= teacher.high))
+        teacher.update(proposal, float(rng.random()), False)
         assert np.all((0 <= teacher.low) & (teacher.low <= teacher.high) & (teacher.high <= 1))
         lowest, highest = min(lowest, teacher.low.min()), max(highest, teacher.high.max())
     assert teacher.moves > 20 and lowest == 0.0 and highest == 1.0  # steps clipped at the limits
@@ -159,7 +159,7 @@ def test_adr_never_leaves_the_unit_cube_and_min_stays_below_max():
 def test_adr_boundary_samples_only_bounds_that_can_still_move():
     teacher = make("ADR", max_reward_thr=1.0, min_reward_thr=0.0, boundary_sampling_p=1.0)
     teacher.low, teacher.high = np.array([0.0, 0.2]), np.array([0.5, 1.0])  # dim 0 min and dim 1 max capped
-    tasks = np.array([teacher.sample_task() for _ in range(2000)])
+    tasks = np.array([teacher.sample_task().task for _ in range(2000)])
     on_max0, on_min1 = tasks[:, 0] == 0.5, tasks[:, 1] == 0.2
     assert np.all(on_max0 ^ on_min1)  # each task tests exactly one free bound
     assert 0.4 < on_max0.mean() < 0.6
@@ -205,8 +205,7 @@ def test_adr_through_the_controller_grows_from_the_initial_dist_mean():
     for k in range(80):  # the lab's path (proposal -> raw task -> update) matches feeding the teacher directly
         controller.next_task(0)
         controller.end_episode(0, 150.0 if k % 7 else -5.0, 10, False)
-        task = direct.sample_task()
-        direct.update(task, 150.0 if k % 7 else -5.0, False)
+        direct.update(direct.sample_task(), 150.0 if k % 7 else -5.0, False)
     assert teacher.moves > 10 and teacher.info() == direct.info()
 
 
@@ -216,7 +215,7 @@ def test_adr_success_signal_needs_a_success_definition():
     teacher = make("ADR", max_reward_thr=0.8, min_reward_thr=0.2, signal="success", success_return=1.0,
                    queue_len=2, initial_dist=Gaussian(np.array([0.5, 0.5]), np.ones(2)))
     for _ in range(2):
-        teacher.update(np.array([0.5, 0.5]), -1e9, True)  # successes widen, whatever the return
+        teacher.update(Proposal(np.array([0.5, 0.5])), -1e9, True)  # successes widen, whatever the return
     assert teacher.high[0] > 0.5
 
 
@@ -227,9 +226,9 @@ def test_oracle_window_moves_when_the_student_masters_it():
     size = 1 / 6
     np.testing.assert_allclose(teacher.position, [0.0, 1 - size])  # the easy corner
     for _ in range(5):
-        task = teacher.sample_task()
-        assert np.all((task >= teacher.position) & (task <= teacher.position + size))
-        teacher.update(task, 200.0, False)
+        proposal = teacher.sample_task()
+        assert np.all((proposal.task >= teacher.position) & (proposal.task <= teacher.position + size))
+        teacher.update(proposal, 200.0, False)
     np.testing.assert_allclose(teacher.position, [0.0, 1 - size])  # not mastered: stays
     for _ in range(5):
         teacher.update(teacher.sample_task(), 240.0, False)
@@ -275,17 +274,17 @@ def outcome(task, k):
 def test_state_dict_round_trip_continues_the_same_samples(name):
     teacher = make(name, seed=0, **CONFIGS[name])
     for k in range(60):
-        task = teacher.sample_task()
-        teacher.update(task, *outcome(task, k))
+        proposal = teacher.sample_task()
+        teacher.update(proposal, *outcome(proposal.task, k))
     saved = pickle.dumps(teacher.state_dict())
     resumed = make(name, seed=123, **CONFIGS[name])
     resumed.load_state_dict(pickle.loads(saved))
     assert resumed.info() == teacher.info()
     for k in range(60, 160):
         a, b = teacher.sample_task(), resumed.sample_task()
-        np.testing.assert_array_equal(a, b)
-        teacher.update(a, *outcome(a, k))
-        resumed.update(b, *outcome(b, k))
+        np.testing.assert_array_equal(a.task, b.task)
+        teacher.update(a, *outcome(a.task, k))
+        resumed.update(b, *outcome(b.task, k))
     assert resumed.info() == teacher.info()
     np.testing.assert_array_equal(teacher.non_exploratory_sample(np.random.default_rng(4)),
                                   resumed.non_exploratory_sample(np.random.default_rng(4)))
@@ -299,9 +298,9 @@ def test_non_exploratory_sample_leaves_the_teacher_sequence_alone():
         for k in range(40):
             a.non_exploratory_sample(np.random.default_rng(k))
             ta, tb = a.sample_task(), b.sample_task()
-            np.testing.assert_array_equal(ta, tb)
-            a.update(ta, *outcome(ta, k))
-            b.update(tb, *outcome(tb, k))
+            np.testing.assert_array_equal(ta.task, tb.task)
+            a.update(ta, *outcome(ta.task, k))
+            b.update(tb, *outcome(tb.task, k))
 
 
 def test_riac_info_is_bounded():
@@ -334,9 +333,9 @@ def test_fuzz_any_returns_any_dim_tasks_stay_in_the_unit_cube(dim, rewards, seed
     plot_rng = np.random.default_rng(seed)
     for teacher in teachers:
         for k, r in enumerate(rewards * 2):
-            task = teacher.sample_task()
+            task = teacher.sample_task().task
             assert task.shape == (dim,) and np.all((task >= 0) & (task <= 1))
-            teacher.update(task + 1e-13 * (-1) ** k, r, r > 0)  # round-trip noise, even just outside [0, 1]
+            teacher.update(Proposal(task + 1e-13 * (-1) ** k), r, r > 0)  # rounding noise, even just outside [0, 1]
         assert np.all((teacher.non_exploratory_sample(plot_rng) >= 0) & (teacher.non_exploratory_sample(plot_rng) <= 1))
         pickle.dumps(teacher.state_dict())
         teacher.info()

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
-from slm_acl.env.toy import ToyStudent, play_teacher, run_teacher
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
+from slm_acl.curriculum.toy import ToyStudent, play_teacher, run_teacher
 from slm_acl.spec.errors import SpecError
 
 ORIGIN = np.array([0.05, 0.05])
@@ -139,8 +139,8 @@ class FarCorner(Teacher):
 
     Config = NoSettings
 
-    def sample_task(self) -> np.ndarray:
-        return self.rng.uniform(0.9, 1.0, self.dim)
+    def sample_task(self) -> Proposal:
+        return Proposal(self.rng.uniform(0.9, 1.0, self.dim))
 
 
 class OutwardWalker(Teacher):
@@ -153,11 +153,11 @@ class OutwardWalker(Teacher):
         super().__init__(config, context)
         self.episodes = 0
 
-    def sample_task(self) -> np.ndarray:
+    def sample_task(self) -> Proposal:
         side = min(1.0, (1 + self.episodes // self.period) / 10)
-        return self.rng.uniform(0.0, side, self.dim)
+        return Proposal(self.rng.uniform(0.0, side, self.dim))
 
-    def update(self, task, episodic_return, success):
+    def update(self, proposal, episodic_return, success):
         self.episodes += 1
 
 
@@ -180,21 +180,33 @@ class ValueProbe(FarCorner):
 
     def __init__(self, config, context):
         super().__init__(config, context)
-        self.initial_states, self.values = [], []
+        self.initial_states, self.values, self.updated = [], [], []
 
-    def sample_task(self) -> np.ndarray:
-        return self.rng.uniform(0.0, 0.1, self.dim)  # the origin cell
+    def sample_task(self) -> Proposal:
+        return Proposal(self.rng.uniform(0.0, 0.1, self.dim))  # the origin cell
 
-    def record_initial_state(self, task, obs):
-        self.initial_states.append((np.array(task), np.array(obs)))
+    def record_initial_state(self, proposal, obs):
+        self.initial_states.append((proposal, np.array(obs)))
 
-    def update(self, task, episodic_return, success):
-        self.values.append((float(self.context.value_estimator(task[None])[0]), episodic_return))
+    def update(self, proposal, episodic_return, success):
+        self.updated.append(proposal)
+        self.values.append((float(self.context.value_estimator(proposal.task[None])[0]), episodic_return))
 
 
-def test_a_value_estimating_teacher_gets_the_cells_expected_reward():
+def test_a_value_estimating_teacher_gets_the_cells_expected_reward_and_its_own_proposals_back():
     probe = ValueProbe(NoSettings(), TeacherContext(dim=2, rng=np.random.default_rng(0)))
     play_teacher(probe, ToyStudent(), 20, eval_every=10)
     assert len(probe.initial_states) == 20
-    assert all(np.array_equal(task, obs) for task, obs in probe.initial_states)
+    assert all(np.array_equal(proposal.task, obs) for proposal, obs in probe.initial_states)
+    assert [p for p, _ in probe.initial_states] == probe.updated  # the very objects sample_task returned
     assert probe.values == [pytest.approx((k / 100, k / 100)) for k in range(1, 21)]
+
+
+def test_a_teacher_that_returns_a_bare_vector_is_told_to_return_a_proposal():
+    class BareVector(FarCorner):
+        def sample_task(self):
+            return np.full(self.dim, 0.5)
+
+    teacher = BareVector(NoSettings(), TeacherContext(dim=2, rng=np.random.default_rng(0)))
+    with pytest.raises(TypeError, match="BareVector.sample_task returned a ndarray; it must return a Proposal"):
+        play_teacher(teacher, ToyStudent(), 5, eval_every=5)

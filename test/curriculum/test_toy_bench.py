@@ -1,6 +1,6 @@
 """Every registered teacher on teachDeepRL's toy bench beats the Random teacher where it should.
 
-The toy (`slm_acl.env.toy`, REFERENCE.md §9): a grid of cells whose competence spreads outward from
+The toy (`slm_acl.curriculum.toy`, REFERENCE.md §9): a grid of cells whose competence spreads outward from
 the origin corner; a cell learns only once a previous neighbour is mastered. Each teacher runs with
 the bench's toy settings and expert knowledge (`toy_preset`, `expert_knowledge`, as
 bench/toy_teachers.py runs it) on a 5 x 5 toy, where a few hundred episodes already separate a
@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slm_acl.curriculum.teachers import TEACHERS, Teacher, TeacherContext
-from slm_acl.env.toy import ToyStudent, expert_knowledge, play_teacher, run_teacher, toy_preset
+from slm_acl.curriculum.teachers import TEACHERS, Proposal, Teacher, TeacherContext
+from slm_acl.curriculum.toy import ToyStudent, expert_knowledge, play_teacher, run_teacher, toy_preset
 
 NB_CUBES = 5
 SEED = 0
@@ -96,8 +96,8 @@ class FarCorner(Teacher):
 
     Config = None
 
-    def sample_task(self) -> np.ndarray:
-        return np.full(self.dim, 0.99)
+    def sample_task(self) -> Proposal:
+        return Proposal(np.full(self.dim, 0.99))
 
 
 def test_random_beats_a_teacher_stuck_in_the_far_corner_and_stays_a_baseline():

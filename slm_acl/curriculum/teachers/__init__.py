@@ -8,7 +8,7 @@ from slm_acl.curriculum.teachers import random  # noqa: F401
 from slm_acl.curriculum.teachers import riac  # noqa: F401
 from slm_acl.curriculum.teachers import setter_solver  # noqa: F401
 from slm_acl.curriculum.teachers import spdl  # noqa: F401
-from slm_acl.curriculum.teachers.base import Gaussian, Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import Gaussian, Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 
-__all__ = ["TEACHERS", "Gaussian", "Teacher", "TeacherContext"]
+__all__ = ["TEACHERS", "Gaussian", "Proposal", "Teacher", "TeacherContext"]

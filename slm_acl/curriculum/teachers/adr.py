@@ -57,7 +57,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
@@ -102,7 +102,7 @@ class ADR(Teacher):
         self.episodes = 0
         self.moves = 0
 
-    def sample_task(self) -> np.ndarray:
+    def sample_task(self) -> Proposal:
         task = self.rng.uniform(self.low, self.high)
         if self.rng.random() < self.config.boundary_sampling_p:
             free = np.flatnonzero(np.concatenate([self.low > 0.0, self.high < 1.0]))  # [min bounds, max bounds]
@@ -110,14 +110,14 @@ class ADR(Teacher):
                 k = int(free[self.rng.integers(len(free))])
                 dim, side = k % self.dim, k // self.dim
                 task[dim] = self.low[dim] if side == 0 else self.high[dim]
-        return np.clip(task, 0.0, 1.0)
+        return Proposal(np.clip(task, 0.0, 1.0))
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         """Uniform in the current box, without boundary sampling."""
         return np.clip(rng.uniform(self.low, self.high), 0.0, 1.0)
 
-    def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
-        task = np.asarray(task, dtype=np.float64).reshape(self.dim)
+    def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
+        task = np.asarray(proposal.task, dtype=np.float64).reshape(self.dim)
         value = float(success) if self.config.signal == "success" else float(episodic_return)
         self.episodes += 1
         for i in range(self.dim):

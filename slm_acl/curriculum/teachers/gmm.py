@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
 Criterion = Literal["aic", "bic", "aicc"]
@@ -240,10 +240,10 @@ class GMMTeacher(Teacher, abc.ABC):
     def bootstrapping(self) -> bool:
         return self.n_episodes < self.schedule.nb_bootstrap
 
-    def sample_task(self) -> np.ndarray:
+    def sample_task(self) -> Proposal:
         if self.bootstrapping or self.rng.random() < self.schedule.random_task_ratio or self.gmm is None:
-            return self._explore(self.rng)
-        return self._sample_gmm(self.rng)
+            return Proposal(self._explore(self.rng))
+        return Proposal(self._sample_gmm(self.rng))
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         """A GMM sample without the random branch; before the first fit, the bootstrap distribution."""
@@ -266,8 +266,8 @@ class GMMTeacher(Teacher, abc.ABC):
         return np.clip(np.nan_to_num(task, nan=0.5), 0.0, 1.0)
 
     # ---- learning ---------------------------------------------------------------------------
-    def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
-        task = np.asarray(task, dtype=np.float64).reshape(self.dim)
+    def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
+        task = np.asarray(proposal.task, dtype=np.float64).reshape(self.dim)
         row = self.n_episodes % self.schedule.fit_rate
         self.batch[row, :self.dim] = task
         self.batch[row, self.dim:] = self._extra(task, float(episodic_return))

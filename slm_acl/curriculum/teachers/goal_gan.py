@@ -11,10 +11,11 @@ Algorithm, in the normalised task space [0,1]^dim:
   (when the success buffer is not empty), an old "too easy" goal from the success buffer plus
   Gaussian replay noise; with probability `p_random` (a lab extension, default 0) a uniform goal;
   else a new generator goal G(z), z ~ N(0, I_dim), plus Gaussian noise of std `state_noise_level`,
-  clipped to the cube. A new goal (GAN or uniform) is proposed `n_rollouts` times in a row.
-- update: each outcome (the success flag) is attached to its goal; once a goal has `n_rollouts`
-  outcomes it is labelled GOID if goid_lb <= mean success <= goid_ub, and a goal with mean
-  success > goid_ub joins the success buffer if it lies farther than
+  clipped to the cube. A new goal (GAN or uniform) gets an id and is proposed `n_rollouts` times
+  in a row, each proposal carrying that id; replayed goals carry none and are never labelled.
+- update: each outcome (the success flag) is added to the goal its proposal names; once a goal
+  has `n_rollouts` outcomes it is labelled GOID if goid_lb <= mean success <= goid_ub, and a goal
+  with mean success > goid_ub joins the success buffer if it lies farther than
   `success_distance_threshold * sqrt(dim)` from every stored goal.
 - Once `update_size` goals are labelled, the GAN is trained for `gan_iterations` outer
   iterations if at least one label is positive, and the labelled list is cleared.
@@ -36,9 +37,11 @@ units, so dims with large ranges dominated).
 
 Deliberate differences from the original code:
 
-- Goals are matched to outcomes with a tolerance (MATCH_TOL). The original keyed them by the
-  float32 bytes of the task, so a task that came back through any conversion (float64, raw units
-  and back) was silently never labelled.
+- Outcomes reach their goal by the goal id on each proposal (`GoalGANProposal.goal`). The
+  original keyed them by the float32 bytes of the task, so a task that came back through any
+  conversion (float64, raw units and back) was silently never labelled, and two goals with equal
+  tasks pooled their outcomes; here each goal is labelled from its own rollouts, whatever order
+  the sub-envs finish in.
 - The generator's range is the task space. The original scaled tanh by the full range around the
   centre, i.e. twice the task space, and clipped half of the generator's output range away.
 - Minibatches are drawn at random from the labelled goals instead of cycling through them in a
@@ -71,12 +74,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext, match_pending
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
-MAX_PENDING = 10_000  # goals waiting for outcomes; older ones are dropped
 SUBSPACE_STD = 0.1  # std of the random sub-space Gaussian (10% of each range)
 
 
@@ -105,6 +107,13 @@ class GoalGANConfig:
     learning_rate: float = param(1e-3, gt=0, doc="RMSProp step size of both nets")
 
 
+@dataclasses.dataclass(eq=False)
+class GoalGANProposal(Proposal):
+    """One rollout of a goal (`task`): `goal` is the id of the new goal it rolls out, or None for a
+    replayed success-buffer goal, which is played but never labelled (as in the original)."""
+
+    goal: int | None = None
+
 
 def _mlp(sizes: list[int], hidden: nn.Module, out: nn.Module | None, gen: torch.Generator) -> nn.Sequential:
     """An MLP built without torch's global generator: Xavier-uniform weights from `gen`, zero biases."""
@@ -128,6 +137,7 @@ class GoalGANTeacher(Teacher):
     """Goals of intermediate difficulty from a least-squares GAN (see the module docstring)."""
 
     Config = GoalGANConfig
+    proposal_type = GoalGANProposal
     needs_success_return = True
 
     def __init__(self, config: GoalGANConfig, context: TeacherContext):
@@ -140,8 +150,9 @@ class GoalGANTeacher(Teacher):
         self.discriminator = _mlp([d, *config.discriminator_layers, 1], nn.LeakyReLU(0.2), None, gen)
         self.g_opt = torch.optim.RMSprop(self.generator.parameters(), lr=config.learning_rate, alpha=0.9)
         self.d_opt = torch.optim.RMSprop(self.discriminator.parameters(), lr=config.learning_rate, alpha=0.9)
-        self._queue: list[np.ndarray] = []  # copies of the last new goal still to propose
-        self._pending: list[dict[str, Any]] = []  # {"task", "outcomes"} per goal awaiting its labels
+        self._queue: list[GoalGANProposal] = []  # rollouts of the last new goal still to propose
+        self._rollouts: dict[int, list[bool]] = {}  # goal id -> outcomes so far, until the goal is labelled
+        self._next_goal = 0
         self._goals: list[np.ndarray] = []  # labelled goals since the last training
         self._labels: list[bool] = []
         self._success_rates: list[float] = []
@@ -162,24 +173,24 @@ class GoalGANTeacher(Teacher):
             out = self.generator(z).double().numpy()
         return (out + 1.0) / 2.0
 
-    def sample_task(self) -> np.ndarray:
+    def sample_task(self) -> GoalGANProposal:
         if self._queue:
-            return self._queue.pop(0).copy()
+            return self._queue.pop(0)
         cfg = self.config
         u = self.rng.random()
         if u < cfg.p_old and len(self._success_buffer) > 0:
             goal = self._success_buffer[self.rng.integers(len(self._success_buffer))]
-            return np.clip(goal + cfg.state_noise_level * self.rng.standard_normal(self.dim), 0.0, 1.0)
+            noisy = goal + cfg.state_noise_level * self.rng.standard_normal(self.dim)
+            return GoalGANProposal(np.clip(noisy, 0.0, 1.0))
         if cfg.p_old <= u < cfg.p_old + cfg.p_random:
             goal = self.rng.uniform(0.0, 1.0, self.dim)
         else:
             goal = self._generate(self.rng, 1)[0]
             goal = np.clip(goal + cfg.state_noise_level * self.rng.standard_normal(self.dim), 0.0, 1.0)
-        self._pending.append({"task": goal.copy(), "outcomes": []})
-        if len(self._pending) > MAX_PENDING:
-            del self._pending[0]
-        self._queue = [goal.copy() for _ in range(cfg.n_rollouts - 1)]
-        return goal
+        goal_id, self._next_goal = self._next_goal, self._next_goal + 1
+        self._rollouts[goal_id] = []
+        self._queue = [GoalGANProposal(goal.copy(), goal=goal_id) for _ in range(cfg.n_rollouts - 1)]
+        return GoalGANProposal(goal, goal=goal_id)
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         """A generator goal without noise, replay or random goals, drawn with the caller's generator."""
@@ -187,17 +198,19 @@ class GoalGANTeacher(Teacher):
 
     # -- feedback ------------------------------------------------------------------------------
 
-    def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
+    def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
+        proposal = self.own_proposal(proposal)
         cfg = self.config
         self.episodes += 1
-        task = np.asarray(task, np.float64)
-        i = match_pending([p["task"] for p in self._pending], task)
-        if i is not None:
-            entry = self._pending[i]
-            entry["outcomes"].append(bool(success))
-            if len(entry["outcomes"]) >= cfg.n_rollouts:
-                del self._pending[i]
-                self._label(entry["task"], float(np.mean(entry["outcomes"])))
+        if proposal.goal is not None:
+            outcomes = self._rollouts.get(proposal.goal)
+            if outcomes is None:
+                raise ValueError(f"GoalGAN: goal {proposal.goal} has no rollouts left (already labelled, or a "
+                                 "proposal of another teacher); every proposal goes back to update exactly once")
+            outcomes.append(bool(success))
+            if len(outcomes) >= cfg.n_rollouts:
+                del self._rollouts[proposal.goal]
+                self._label(proposal.task.copy(), float(np.mean(outcomes)))
         if len(self._goals) >= cfg.update_size:
             self._train_on_labels()
 
@@ -263,7 +276,7 @@ class GoalGANTeacher(Teacher):
 
     def info(self) -> dict[str, Any]:
         return {"success_buffer": len(self._success_buffer), "labelled": len(self._goals),
-                "pending": len(self._pending), "trainings": self.trainings, "episodes": self.episodes,
+                "goals_in_rollout": len(self._rollouts), "trainings": self.trainings, "episodes": self.episodes,
                 **self._last}
 
     def state_dict(self) -> dict[str, Any]:
@@ -271,8 +284,9 @@ class GoalGANTeacher(Teacher):
                 "generator": {k: v.detach().clone() for k, v in self.generator.state_dict().items()},
                 "discriminator": {k: v.detach().clone() for k, v in self.discriminator.state_dict().items()},
                 "g_opt": copy.deepcopy(self.g_opt.state_dict()), "d_opt": copy.deepcopy(self.d_opt.state_dict()),
-                "queue": [q.copy() for q in self._queue],
-                "pending": [{"task": p["task"].copy(), "outcomes": list(p["outcomes"])} for p in self._pending],
+                "queue": [q.state_dict() for q in self._queue],
+                "rollouts": {goal: list(outcomes) for goal, outcomes in self._rollouts.items()},
+                "next_goal": self._next_goal,
                 "goals": [g.copy() for g in self._goals], "labels": list(self._labels),
                 "success_rates": list(self._success_rates), "success_buffer": self._success_buffer.copy(),
                 "episodes": self.episodes, "trainings": self.trainings, "last": dict(self._last)}
@@ -283,8 +297,9 @@ class GoalGANTeacher(Teacher):
         self.discriminator.load_state_dict(state["discriminator"])
         self.g_opt.load_state_dict(copy.deepcopy(state["g_opt"]))
         self.d_opt.load_state_dict(copy.deepcopy(state["d_opt"]))
-        self._queue = [np.array(q) for q in state["queue"]]
-        self._pending = [{"task": np.array(p["task"]), "outcomes": list(p["outcomes"])} for p in state["pending"]]
+        self._queue = [GoalGANProposal.from_state(q) for q in state["queue"]]
+        self._rollouts = {int(goal): [bool(s) for s in outcomes] for goal, outcomes in state["rollouts"].items()}
+        self._next_goal = int(state["next_goal"])
         self._goals = [np.array(g) for g in state["goals"]]
         self._labels = [bool(x) for x in state["labels"]]
         self._success_rates = [float(x) for x in state["success_rates"]]

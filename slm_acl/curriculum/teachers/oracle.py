@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
@@ -75,13 +75,13 @@ class Oracle(Teacher):
         self.returns: list[float] = []
         self.masteries = 0
 
-    def sample_task(self) -> np.ndarray:
-        return np.clip(self.rng.uniform(self.position, self.position + self.size), 0.0, 1.0)
+    def sample_task(self) -> Proposal:
+        return Proposal(np.clip(self.rng.uniform(self.position, self.position + self.size), 0.0, 1.0))
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         return np.clip(rng.uniform(self.position, self.position + self.size), 0.0, 1.0)
 
-    def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
+    def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
         self.returns.append(float(episodic_return))
         if len(self.returns) < self.config.step_rate:
             return

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
-from slm_acl.curriculum.teachers.base import Teacher
+from slm_acl.curriculum.teachers.base import Proposal, Teacher
 from slm_acl.curriculum.teachers.registry import TEACHERS
 
 
@@ -18,5 +16,5 @@ class RandomTeacherConfig:
 class RandomTeacher(Teacher):
     Config = RandomTeacherConfig
 
-    def sample_task(self) -> np.ndarray:
-        return self.rng.uniform(0.0, 1.0, self.dim)
+    def sample_task(self) -> Proposal:
+        return Proposal(self.rng.uniform(0.0, 1.0, self.dim))

@@ -56,7 +56,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
@@ -180,7 +180,7 @@ class RIAC(Teacher):
         k = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
         return self.regions[self._pool[min(k, len(self._pool) - 1)]]
 
-    def sample_task(self) -> np.ndarray:
+    def sample_task(self) -> Proposal:
         mode = self.rng.random()
         if mode < self.config.mutation_ratio:
             region = self._pick_region(self.rng)
@@ -195,7 +195,7 @@ class RIAC(Teacher):
         else:
             region = self._pick_region(self.rng)
             task = self.rng.uniform(region.low, region.high)
-        return np.clip(task, 0.0, 1.0)
+        return Proposal(np.clip(task, 0.0, 1.0))
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         """Uniform in a region drawn by interest (no uniform or mutation branch)."""
@@ -204,8 +204,8 @@ class RIAC(Teacher):
 
     # --- update -----------------------------------------------------------------------------
 
-    def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
-        task = np.clip(np.asarray(task, dtype=np.float64).reshape(self.dim), 0.0, 1.0)
+    def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
+        task = np.clip(np.asarray(proposal.task, dtype=np.float64).reshape(self.dim), 0.0, 1.0)
         reward = float(episodic_return)
         path, node = [], 0
         while True:

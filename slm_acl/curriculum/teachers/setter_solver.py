@@ -13,7 +13,7 @@ no published value needs converting):
   scale is 0.01 + softplus(s). A final sigmoid maps to (0,1)^dim. The s/t nets are highway MLPs
   of width `setter_hidden_size` with `num_layers_per_block` gated blocks. The exact log density
   of each goal comes with it (change of variables).
-- sample_task: f ~ U(1e-8, 1), goal = setter(z, f).
+- sample_task: f ~ U(1e-8, 1), goal = setter(z, f); the proposal carries f back to `update`.
 - Judge: an MLP [64, 64, 64] (ReLU) giving the logit of success for a goal.
 - Every `update_frequency` episodes, on the goals played since the last update (then
   forgotten): `train_steps` Adam steps (lr 3e-4) of the judge on sigmoid cross-entropy with
@@ -34,9 +34,10 @@ Deliberate differences from the original code:
   an empty set, a NaN that turns the setter's weights into NaN.
 - The validity noise is centred, U(-ub/2, ub/2), the published width without the upward drift of
   U(0, ub).
-- Goals are matched to outcomes by task (tolerance MATCH_TOL). The original compared the episode's
-  task with the last sampled goal only and raised "Wrong goal" whenever episodes overlap, as they
-  do with several sub-envs.
+- Each goal's f travels on its proposal (`SetterSolverProposal.f`) and comes back with that
+  episode's outcome. The original compared the episode's task with the last sampled goal only and
+  raised "Wrong goal" whenever episodes overlap, as they do with several sub-envs; two equal goals
+  with different f finishing in any order each keep their own f here.
 - The softplus is torch's (the original used an arctan-based softplus with the same limits), and
   the last layer of each s/t net starts at zero (the original's optional GLOW-style init), so the
   untrained flow is a fixed affine map of z.
@@ -63,12 +64,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from slm_acl.curriculum.teachers.base import Teacher, TeacherContext, match_pending
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
-MAX_PENDING = 10_000  # goals waiting for their episode's end; older ones are dropped
 MIN_SCALE = 1e-2  # the couplings' smallest scale (keeps the inverse finite)
 F_LOW = 1e-8  # feasibilities are drawn from U(F_LOW, 1)
 GOAL_CLIP = 1e-4  # successful goals are clipped to [GOAL_CLIP, 1 - GOAL_CLIP] before the inverse sigmoid
@@ -87,6 +87,12 @@ class SetterSolverConfig:
     learning_rate: float = param(3e-4, gt=0, doc="Adam step size of judge and setter")
     train_steps: int = param(1, ge=1, doc="Adam steps of judge and of setter per training (published: 1)")
 
+
+@dataclasses.dataclass(eq=False)
+class SetterSolverProposal(Proposal):
+    """A goal (`task`) and the feasibility f the setter was asked for when it made it."""
+
+    f: float
 
 
 def _linear(n_in: int, n_out: int, gen: torch.Generator, zero: bool = False) -> nn.Linear:
@@ -169,6 +175,7 @@ class SetterSolverTeacher(Teacher):
     """Goals from a feasibility-conditioned flow, trained against a success judge (see the module docstring)."""
 
     Config = SetterSolverConfig
+    proposal_type = SetterSolverProposal
     needs_success_return = True
 
     def __init__(self, config: SetterSolverConfig, context: TeacherContext):
@@ -186,8 +193,7 @@ class SetterSolverTeacher(Teacher):
         self.judge = nn.Sequential(*layers)
         self.setter_opt = torch.optim.Adam(self.setter.parameters(), lr=config.learning_rate)
         self.judge_opt = torch.optim.Adam(self.judge.parameters(), lr=config.learning_rate)
-        self._pending: list[dict[str, Any]] = []  # {"task", "f"} per goal awaiting its episode
-        self._window: list[tuple[np.ndarray, float, bool]] = []  # (goal, f or nan, success) since last training
+        self._window: list[tuple[np.ndarray, float, bool]] = []  # (goal, f, success) since the last training
         self.episodes = 0
         self.trainings = 0
         # losses of the last training; None until then (validity stays None while no goal succeeded)
@@ -203,12 +209,9 @@ class SetterSolverTeacher(Teacher):
             goals, _ = self.setter(torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(f, dtype=torch.float32))
         return np.clip(goals.double().numpy(), 0.0, 1.0), f[:, 0]
 
-    def sample_task(self) -> np.ndarray:
+    def sample_task(self) -> SetterSolverProposal:
         goals, f = self._propose(self.rng, 1)
-        self._pending.append({"task": goals[0].copy(), "f": float(f[0])})
-        if len(self._pending) > MAX_PENDING:
-            del self._pending[0]
-        return goals[0]
+        return SetterSolverProposal(goals[0], f=float(f[0]))
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         """A setter goal for a uniform feasibility, drawn with the caller's generator."""
@@ -221,11 +224,9 @@ class SetterSolverTeacher(Teacher):
 
     # -- feedback ------------------------------------------------------------------------------
 
-    def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
-        task = np.asarray(task, np.float64)
-        i = match_pending([p["task"] for p in self._pending], task)
-        f = float("nan") if i is None else self._pending.pop(i)["f"]  # unknown tasks still teach the judge
-        self._window.append((np.clip(task, 0.0, 1.0), f, bool(success)))
+    def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
+        proposal = self.own_proposal(proposal)
+        self._window.append((np.clip(proposal.task, 0.0, 1.0), float(proposal.f), bool(success)))
         self.episodes += 1
         if self.episodes % self.config.update_frequency == 0:
             window, self._window = self._window, []
@@ -242,7 +243,7 @@ class SetterSolverTeacher(Teacher):
             self.judge_opt.zero_grad()
             judge_loss.backward()
             self.judge_opt.step()
-        valid = success & np.isfinite(fs)
+        valid = success
         n = len(window)
         params = list(self.setter.parameters())
         parts: dict[str, float | None] = {}
@@ -278,7 +279,7 @@ class SetterSolverTeacher(Teacher):
 
     def info(self) -> dict[str, Any]:
         return {"trainings": self.trainings, "episodes": self.episodes, "window": len(self._window),
-                "pending": len(self._pending), **self._last}
+                **self._last}
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng": rng_state(self.rng),
@@ -286,7 +287,6 @@ class SetterSolverTeacher(Teacher):
                 "judge": {k: v.detach().clone() for k, v in self.judge.state_dict().items()},
                 "setter_opt": copy.deepcopy(self.setter_opt.state_dict()),
                 "judge_opt": copy.deepcopy(self.judge_opt.state_dict()),
-                "pending": [{"task": p["task"].copy(), "f": p["f"]} for p in self._pending],
                 "window": [(g.copy(), f, s) for g, f, s in self._window],
                 "episodes": self.episodes, "trainings": self.trainings, "last": dict(self._last)}
 
@@ -296,7 +296,6 @@ class SetterSolverTeacher(Teacher):
         self.judge.load_state_dict(state["judge"])
         self.setter_opt.load_state_dict(copy.deepcopy(state["setter_opt"]))
         self.judge_opt.load_state_dict(copy.deepcopy(state["judge_opt"]))
-        self._pending = [{"task": np.array(p["task"]), "f": float(p["f"])} for p in state["pending"]]
         self._window = [(np.array(g), float(f), bool(s)) for g, f, s in state["window"]]
         self.episodes, self.trainings = int(state["episodes"]), int(state["trainings"])
         self._last = dict(state["last"])

@@ -25,8 +25,8 @@ diagonal, strictly lower Cholesky entries) as in the original.
 
 Deliberate differences from the original code:
 
-- Schedule in episodes. The original counts env steps in `step_update` (benchmark: first update
-  after 200k steps, then every 50k steps); teachers in this lab see episodes, not steps. The
+- Schedule in episodes. The original counts env steps in its per-step hook (benchmark: first
+  update after 200k steps, then every 50k steps); teachers in this lab see episodes, not steps. The
   defaults convert at an assumed 1000 steps per episode (Stump Tracks caps episodes at 2000
   steps; early, falling students end much sooner): offset 200, frequency 50 episodes. Like the
   original, an update happens when the episode count is >= the offset and a multiple of the
@@ -40,13 +40,13 @@ Deliberate differences from the original code:
   better objective, else keeps pi_old. The bound is never exceeded (`info()["step_kl"]`).
 - Importance weights use the unclipped Gaussian draw. A sample outside the unit cube is clipped
   before it is played; the original then evaluated the density at the clipped point, which biases
-  the weights at the borders. Here the teacher remembers each raw draw and uses it, which is
-  exact for the objective E_{c~pi}[V(clip(c))].
-- Initial states are matched to episodes by task. The original keeps one pending initial state
-  and asserts it exists, which breaks with several sub-envs whose episodes overlap; here
-  `record_initial_state(task, obs)` attaches obs to the pending draw of that task and
-  `update` pops the draw of its task (tolerance MATCH_TOL, so a task that went through a
-  raw-units round trip still matches).
+  the weights at the borders. Here each proposal carries its raw draw (`SelfPacedProposal.raw`)
+  back to `update`, which is exact for the objective E_{c~pi}[V(clip(c))].
+- Each episode keeps its own initial state. The original keeps one pending initial state and
+  asserts it exists, which breaks with several sub-envs whose episodes overlap; here
+  `record_initial_state(proposal, obs)` stores obs on the episode's own proposal and `update`
+  reads it from there, so two episodes on equal contexts that finish in any order are each
+  valued with their own initial state.
 - The performance term uses V - mean(V) (a baseline). Since the importance weights average to 1
   under pi_old, this has the same optimum in expectation; without it, a large common part of V
   turned the step into chasing the noise of mean(pi / pi_old), and the distribution hardly moved.
@@ -69,9 +69,9 @@ Deliberate differences from the original code:
 - Randomness: samples come from the teacher's generator (no `torch.manual_seed` on the global
   torch state); the plotting sampler uses the caller's generator.
 
-Initial states reach the teacher through `record_initial_state(task, obs)`, which the lab calls
-right after each sub-env's reset (`CurriculumController.record_initial_state`, from `Body.reset`
-and `Body._end_episodes`) with the teacher's own proposal and the first observation.
+Initial states reach the teacher through `record_initial_state(proposal, obs)`, which the lab
+calls right after each sub-env's reset (`CurriculumController.record_initial_state`, from
+`Body.reset` and `Body._end_episodes`) with the teacher's own proposal and the first observation.
 
 As in the original, alpha is 0 while the performance is negative (max(perf, 0)), so with
 negative values (e.g. Pendulum's returns) the distribution follows V alone and is not pulled
@@ -94,12 +94,11 @@ import numpy as np
 import scipy.optimize
 import torch
 
-from slm_acl.curriculum.teachers.base import MATCH_TOL, Teacher, TeacherContext, match_pending
+from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
-MAX_PENDING = 10_000  # draws waiting for their episode's end; older ones are dropped
 MAX_ALPHA = 1e5  # PercentageAlphaFunction's clamp
 MIN_LOG_STD = math.log(1e-6)
 LINE_SEARCH_STEPS = 10
@@ -126,6 +125,15 @@ class SelfPacedConfig:
                                           "KL(pi || target) > kl_threshold; null: none")
     kl_threshold: float | None = param(None, ge=0, doc="KL to target above which std_lower_bound applies")
 
+
+@dataclasses.dataclass(eq=False)
+class SelfPacedProposal(Proposal):
+    """A context for one episode: `task` is the draw clipped into the cube (what is played), `raw` the
+    unclipped Gaussian draw (for the importance weights), `obs` the episode's initial observation once
+    the lab has recorded it (for V(s0))."""
+
+    raw: np.ndarray
+    obs: np.ndarray | None = None
 
 
 def _pack(mean: np.ndarray, chol: np.ndarray) -> np.ndarray:
@@ -168,6 +176,7 @@ class SelfPacedTeacher(Teacher):
     """SPDL's Gaussian curriculum from `initial_dist` to `target_dist` (see the module docstring)."""
 
     Config = SelfPacedConfig
+    proposal_type = SelfPacedProposal
     needs_value_estimate = True
     needs_initial_dist = True
     needs_target_dist = True
@@ -190,7 +199,6 @@ class SelfPacedTeacher(Teacher):
         self.iteration = 0
         # (raw draw, initial obs or None, return) of the episodes since the last update
         self._buffer: list[tuple[np.ndarray, np.ndarray | None, float]] = []
-        self._pending: list[dict[str, Any]] = []  # {"task", "raw", "obs"} per draw awaiting its episode
         self._last: dict[str, Any] = {"alpha": 0.0, "step_kl": 0.0, "value_source": None}
 
     # -- sampling ------------------------------------------------------------------------------
@@ -198,13 +206,9 @@ class SelfPacedTeacher(Teacher):
     def _draw(self, rng: np.random.Generator) -> np.ndarray:
         return self._mean + self._chol @ rng.standard_normal(self.dim)
 
-    def sample_task(self) -> np.ndarray:
+    def sample_task(self) -> SelfPacedProposal:
         raw = self._draw(self.rng)
-        task = np.clip(raw, 0.0, 1.0)
-        self._pending.append({"task": task.copy(), "raw": raw, "obs": None})
-        if len(self._pending) > MAX_PENDING:
-            del self._pending[0]
-        return task
+        return SelfPacedProposal(np.clip(raw, 0.0, 1.0), raw=raw)
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         """A draw of the current Gaussian (SPDL has no exploration branch), with the caller's generator."""
@@ -212,30 +216,18 @@ class SelfPacedTeacher(Teacher):
 
     # -- feedback ------------------------------------------------------------------------------
 
-    def record_initial_state(self, task: np.ndarray, obs: np.ndarray) -> None:
-        """Attach the first observation of the episode played on `task` (normalised) to its draw.
+    def record_initial_state(self, proposal: Proposal, obs: np.ndarray) -> None:
+        """Store the first observation of the episode played on `proposal` on that proposal.
 
-        Called by the lab right after the sub-env's reset. A later call for the same task (a
-        resumed run resets its sub-envs again) replaces the observation. Unknown tasks are ignored.
+        Called by the lab right after the sub-env's reset. A later call (a resumed run resets its
+        sub-envs again) replaces the observation.
         """
-        task = np.asarray(task, np.float64)
-        i = next((j for j, p in enumerate(self._pending) if p["obs"] is None
-                  and np.max(np.abs(p["task"] - task)) <= MATCH_TOL), None)
-        if i is None:
-            i = match_pending([p["task"] for p in self._pending], task)
-        if i is not None:
-            self._pending[i]["obs"] = np.array(obs, copy=True)
+        self.own_proposal(proposal).obs = np.array(obs, copy=True)
 
-    def update(self, task: np.ndarray, episodic_return: float, success: bool) -> None:
-        task = np.asarray(task, np.float64)
-        i = match_pending([p["task"] for p in self._pending], task)
-        if i is None:
-            raw, obs = np.clip(task, 0.0, 1.0), None
-        else:
-            entry = self._pending.pop(i)
-            raw, obs = entry["raw"], entry["obs"]
+    def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
+        proposal = self.own_proposal(proposal)
         self.episodes += 1
-        self._buffer.append((raw, obs, float(episodic_return)))
+        self._buffer.append((proposal.raw, proposal.obs, float(episodic_return)))
         if len(self._buffer) > self.config.max_context_buffer_size:
             del self._buffer[0]
         cfg = self.config
@@ -351,8 +343,6 @@ class SelfPacedTeacher(Teacher):
         return {"rng": rng_state(self.rng), "theta": self.theta.copy(), "episodes": self.episodes,
                 "iteration": self.iteration,
                 "buffer": [(c.copy(), None if o is None else o.copy(), r) for c, o, r in self._buffer],
-                "pending": [{"task": p["task"].copy(), "raw": p["raw"].copy(),
-                             "obs": None if p["obs"] is None else p["obs"].copy()} for p in self._pending],
                 "last": dict(self._last)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -361,6 +351,4 @@ class SelfPacedTeacher(Teacher):
         self._mean, self._chol = _unpack_np(self.theta, self.dim)
         self.episodes, self.iteration = int(state["episodes"]), int(state["iteration"])
         self._buffer = [(np.array(c), None if o is None else np.array(o), float(r)) for c, o, r in state["buffer"]]
-        self._pending = [{"task": np.array(p["task"]), "raw": np.array(p["raw"]),
-                          "obs": None if p["obs"] is None else np.array(p["obs"])} for p in state["pending"]]
         self._last = dict(state["last"])

@@ -29,20 +29,16 @@ Score:
 Teacher interface on the toy:
     `run_teacher` builds any registered teacher the way a spec does (the TEACHERS registry, its
     Config validated by the spec validator, a TeacherContext with a generator derived from the seed)
-    and loops sample_task -> play -> update(task, reward, success=reward > success_return), as the
-    lab's CurriculumController does (tasks are clipped into [0,1] and checked for shape and
-    finiteness before the student plays them). Differences from a real run:
-
-    - no step updates: the toy has no steps, so `step_update` is never called, even for a teacher
-      with `needs_step_updates` (`ToyRun.step_updates_skipped` says so); a teacher driven by step
-      counts never reaches its update points here;
-    - no observations: a teacher with `needs_value_estimate` (SPDL) gets
-      `ToyStudent.expected_reward` as its value estimator, and the task itself stands for the
-      episode's initial observation: V(task) = the current competence of the task's cell /
-      max_per_cube, i.e. the expected reward of an episode on that task (SPDL's V(s0) of a
-      context). A teacher defining `record_initial_state(task, obs)` (SPDL) gets obs = task before
-      each episode. The estimator is attached after the teacher is built, as
-      `slm_acl.aeb.space.connect_value_estimator` does.
+    and loops proposal = sample_task -> record_initial_state(proposal, obs) -> play ->
+    update(proposal, reward, success=reward > success_return), as the lab's CurriculumController
+    does: the proposal is checked and its task clipped into [0,1] by the controller's own
+    `check_proposal`, and the same proposal object goes back to the teacher. The difference from a
+    real run is that the toy has no observations: a teacher with `needs_value_estimate` (SPDL)
+    gets `ToyStudent.expected_reward` as its value estimator, and the task itself stands for the
+    episode's initial observation (obs = task): V(task) = the current competence of the task's
+    cell / max_per_cube, i.e. the expected reward of an episode on that task (SPDL's V(s0) of a
+    context). The estimator is attached after the teacher is built, as
+    `slm_acl.aeb.space.connect_value_estimator` does.
 """
 from __future__ import annotations
 
@@ -53,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from slm_acl.curriculum.controller import NonFiniteError
+from slm_acl.curriculum.controller import check_proposal
 from slm_acl.curriculum.teachers.base import Gaussian, Teacher, TeacherContext
 from slm_acl.lib.config import Choice
 from slm_acl.lib.seeding import SeedTree
@@ -175,7 +171,6 @@ class ToyRun:
     final: float  # % of mastered cells after the last episode
     teacher_s: float  # wall time inside sample_task and update
     total_s: float  # wall time of the whole episode loop
-    step_updates_skipped: bool  # the teacher asks for step updates, which the toy cannot give
     samples: np.ndarray | None = None  # (episodes, task_dim) tasks as played, with record_samples
     competence: np.ndarray | None = None  # (n_evals, *grid) competence at each evaluation, with record_samples
 
@@ -204,7 +199,7 @@ def whole_space_dist(task_dim: int) -> Gaussian:
 
 def teacher_choice(name: str, settings: dict[str, Any]) -> Choice:
     """The teacher `{"name": name, **settings}` validated exactly as a spec's `curriculum.teacher` is."""
-    # imported here: slm_acl.spec imports slm_acl.env, this module's parent package
+    # imported here: slm_acl.spec imports slm_acl.curriculum, this module's parent package
     from slm_acl.spec import schema
     from slm_acl.spec.model import CurriculumSpec
 
@@ -278,8 +273,8 @@ def play_teacher(teacher: Teacher, student: ToyStudent, episodes: int, *, seed: 
     """The episode loop of `run_teacher`, for a teacher built by hand (scripted baselines in tests).
 
     A teacher with `needs_value_estimate` gets `student.expected_reward` as its value estimator
-    (attached after construction, as `slm_acl.aeb.space.connect_value_estimator` does), and a teacher
-    that defines `record_initial_state(task, obs)` gets the task itself as each episode's initial
+    (attached after construction, as `slm_acl.aeb.space.connect_value_estimator` does), and every
+    teacher gets `record_initial_state(proposal, task)`: the task itself is each episode's initial
     observation. `seed` is only recorded in the ToyRun: the teacher and the student already own
     their generators.
     """
@@ -294,28 +289,22 @@ def play_teacher(teacher: Teacher, student: ToyStudent, episodes: int, *, seed: 
     label = name or type(teacher).__name__
     if type(teacher).needs_value_estimate:
         teacher.context.value_estimator = student.expected_reward
-    # not part of the Teacher interface (base.py) yet: SPDL's hook for V(s0), called when defined
-    record_initial_state = getattr(teacher, "record_initial_state", None)
     clock = time.perf_counter
     teacher_s = 0.0
     start = clock()
     for episode in range(1, episodes + 1):
         t0 = clock()
-        raw = teacher.sample_task()
+        sampled = teacher.sample_task()
         t1 = clock()
-        # as CurriculumController.next_task / TaskSpace.denormalise: check, then clip into the cube
-        task = np.asarray(raw, dtype=np.float64)
-        if task.shape != (task_dim,) or not np.isfinite(task).all():
-            raise NonFiniteError(f"teacher {label} sampled {raw!r}; expected {task_dim} finite values")
-        task = np.clip(task, 0.0, 1.0)
+        proposal = check_proposal(sampled, teacher, task_dim)  # as CurriculumController.next_task
+        task = proposal.task
         t2 = clock()
-        if record_initial_state is not None:
-            record_initial_state(task, task)  # the toy's initial observation is the task itself
+        teacher.record_initial_state(proposal, task)  # the toy's initial observation is the task itself
         t3 = clock()
         reward = student.play(task)
         success = success_return is not None and reward > success_return
         t4 = clock()
-        teacher.update(task, reward, success)
+        teacher.update(proposal, reward, success)
         teacher_s += (t1 - t0) + (t3 - t2) + (clock() - t4)
         if record_samples:
             samples[episode - 1] = task
@@ -327,5 +316,4 @@ def play_teacher(teacher: Teacher, student: ToyStudent, episodes: int, *, seed: 
     total_s = clock() - start
     return ToyRun(teacher=label, settings=dict(settings or {}), seed=seed, episodes=episodes,
                   eval_episodes=eval_episodes, mastered=mastered, final=student.score(), teacher_s=teacher_s,
-                  total_s=total_s, step_updates_skipped=type(teacher).needs_step_updates,
-                  samples=samples, competence=grids)
+                  total_s=total_s, samples=samples, competence=grids)

@@ -1,6 +1,7 @@
 """Teacher settings and expert knowledge in toy units, for `bench/toy_teachers.py` and the toy-bench tests.
 
-`TDRL_TOY_SETTINGS` holds the settings of teachDeepRL's toy experiments (ALP-GMM, Covar-GMM, RIAC);
+`TDRL_TOY_SETTINGS` holds the settings chosen here for ALP-GMM, Covar-GMM and RIAC on the toy: the
+class defaults teachDeepRL's toy script builds them with (not verified to be the paper's own settings);
 `toy_preset` gives every registered teacher its toy settings (those, or toy values of required
 expert-knowledge settings) and says whether it gets `initial_dist`; `expert_knowledge` builds the
 `initial_dist` / `target_dist` keyword arguments of `run_teacher`.
@@ -9,18 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from slm_acl.env.toy.bench import origin_dist, whole_space_dist
+from slm_acl.curriculum.toy.bench import origin_dist, whole_space_dist
 
 NB_CUBES = 10  # cells per relevant dimension of the toy (teachDeepRL's default)
 
-# The settings of teachDeepRL's toy experiments. Source: flowersteam/teachDeepRL
-# `teachDRL/toy_env/toy_env.py` builds every teacher with `params={}` (its `__main__` and the
-# `test_*` helpers), and the author's toy-experiment script (rPortelas/simple-learner-simulation,
-# `teachDRL/toy_env/toy_env.py`, "EXPE PAPIER": `params = [{}, {}, {}, {}]`) does too, so they ran
-# with the class defaults of teachDeepRL's `teachDRL/teachers/algos/{alp_gmm,covar_gmm,riac}.py`
-# (REFERENCE.md 1.5 "TDRL default" column, 1.6 and 1.7). Rewards are in [0,1] there and were fitted
-# raw, hence normalise_alp / normalise_return off. RIAC's mutation adds N(0, 0.1) in raw units, 0.1
-# of the toy's [0,1] range; its split score stays the lab's (riac.py, deliberate differences).
+# The toy settings of ALP-GMM, Covar-GMM and RIAC: a setting chosen here, not a verified quote of the
+# paper's experiments. What is checked: flowersteam/teachDeepRL `teachDRL/toy_env/toy_env.py` (its
+# `__main__`, which runs Random, RIAC, ALP-GMM and Covar-GMM for 20,000 episodes on 10 x 10 cells, and
+# its `test_*` helpers) builds every teacher with `params={}`, i.e. the class defaults of teachDeepRL's
+# `teachDRL/teachers/algos/{alp_gmm,covar_gmm,riac}.py` (REFERENCE.md 1.5 "TDRL default" column, 1.6
+# and 1.7); those defaults are what this dict holds. Whether the CoRL 2019 paper's toy figures used the
+# same settings is unverified: no script or settings of those figures was found (an "EXPE PAPIER" line
+# quoted here before, attributed to rPortelas/simple-learner-simulation, could not be found in that
+# repository). Rewards are in [0,1] in that code and were fitted raw, hence normalise_alp /
+# normalise_return off. RIAC's mutation adds N(0, 0.1) in raw units, 0.1 of the toy's [0,1] range;
+# its split score stays the lab's (riac.py, deliberate differences).
 TDRL_TOY_SETTINGS: dict[str, dict] = {
     "ALP-GMM": {"fit_rate": 250, "nb_bootstrap": 250, "potential_ks": list(range(2, 11)), "random_task_ratio": 0.2,
                 "gmm_fitness_func": "aic", "nb_em_init": 1, "warm_start": False, "alp_buffer_size": 500,
@@ -34,11 +38,11 @@ TDRL_TOY_SETTINGS: dict[str, dict] = {
 
 
 def toy_preset(name: str, cls, dim: int, extra_dims: int) -> tuple[dict, bool]:
-    """Settings in toy units for teachers with required expert-knowledge settings or published toy
-    settings, and whether the teacher gets `initial_dist` although it does not require it (its
+    """Settings in toy units for teachers with required expert-knowledge settings or teachDeepRL
+    toy-script settings, and whether the teacher gets `initial_dist` although it does not require it (its
     published "original" setting).
 
-    ALP-GMM, Covar-GMM and RIAC get teachDeepRL's toy-experiment settings (`TDRL_TOY_SETTINGS`);
+    ALP-GMM, Covar-GMM and RIAC get the class defaults teachDeepRL's toy script uses (`TDRL_TOY_SETTINGS`);
     Random has none. ADR widens a bound when the mean return of its boundary samples reaches a
     mastered cell's reward (0.75) and narrows it when none of them learnt (0); it starts at the
     origin cell, as TeachMyAgent's ADR starts at `initial_dist`. The Oracle walks diagonally from
