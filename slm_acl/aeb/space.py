@@ -21,36 +21,7 @@ from slm_acl.curriculum.teachers.base import Gaussian, TeacherContext
 from slm_acl.env.factory import EnvMaker
 from slm_acl.env.vector import make_vec_env
 from slm_acl.lib.seeding import SeedTree
-from slm_acl.spec.errors import SpecError
-from slm_acl.spec.validate import BodyPlan, RunSpec
-
-
-def check_task_space(task_space: TaskSpace, task_params: dict | None, env_name: str, path: str) -> None:
-    """The env must accept every parameter the curriculum controls, within the env's own ranges."""
-    if task_params is None:
-        raise SpecError(path, f"env {env_name} takes no task parameters (it has no `task_params`); "
-                        "remove the curriculum for this body or use a parametric env")
-    for param in task_space.params:
-        if param not in task_params:
-            raise SpecError(f"{path}.{param}", f"env {env_name} has no task parameter {param!r}; "
-                            f"valid: {', '.join(sorted(task_params))}")
-    for d in task_space.dims:
-        bounds = task_params[d.param]
-        low, high = bounds[0], bounds[1]
-        if d.low < low or d.high > high:
-            raise SpecError(f"{path}.{d.param}", f"bounds [{d.low}, {d.high}] of {d.name} exceed the env's "
-                            f"range [{low}, {high}]")
-    for param, value in task_space.fixed.items():
-        if param not in task_params:
-            raise SpecError(f"{path}.{param}", f"env {env_name} has no task parameter {param!r}; "
-                            f"valid: {', '.join(sorted(task_params))}")
-        bounds = task_params[param]
-        if len(bounds) > 2:
-            raise SpecError(f"{path}.{param}", f"{param} is a vector of {bounds[2]} values; give it bounds, "
-                            f"e.g. [low, high, {bounds[2]}]")
-        if not bounds[0] <= value <= bounds[1]:
-            raise SpecError(f"{path}.{param}", f"fixed value {value} is outside the env's range "
-                            f"[{bounds[0]}, {bounds[1]}]")
+from slm_acl.spec.run_spec import BodyPlan, RunSpec
 
 
 def env_maker(run: RunSpec, plan: BodyPlan, render_mode: str | None = None) -> EnvMaker:
@@ -66,21 +37,20 @@ def make_body(run: RunSpec, plan: BodyPlan, seeds: SeedTree, render_mode: str | 
     vec = make_vec_env(env_maker(run, plan, render_mode), num_envs or env_spec.num_envs,
                        vector or env_spec.vector)
     try:
-        path = (f"body.bodies[{plan.index}].curriculum.task_space" if run.spec.body.product == "custom"
-                else "curriculum.task_space")
-        controller = make_controller(plan, vec, seeds, path)
+        controller = make_controller(plan, vec, seeds)
     except Exception:
         vec.close()
         raise
     return Body(plan, vec, controller, env_spec.max_frame, seeds)
 
 
-def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree, path: str) -> CurriculumController:
+def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree) -> CurriculumController:
+    """The body's curriculum: task space, teacher and shuffler (the spec validator has already checked the
+    task space against the env, so this only builds)."""
     curriculum = plan.curriculum
     if curriculum is None:
         return CurriculumController(vec.num_envs)
     task_space = TaskSpace.from_spec(curriculum.task_space)
-    check_task_space(task_space, vec.task_params, "this body's env", path)
     shuffler = (DimensionShuffler(task_space.dim, seeds.generator("shuffle"), curriculum.shuffle_cuttings)
                 if curriculum.shuffle_dimensions else None)
     dists = {}
@@ -98,16 +68,11 @@ def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree, path: str) -> Cur
 
 
 def connect_value_estimator(body: Body, algorithm: Algorithm, slot: int) -> None:
-    """Give a teacher that needs V(s) (SPDL) the student's estimate for this body's observations."""
+    """Give a teacher that needs V(s) (SPDL) the student's estimate for this body's observations (the spec
+    validator has checked that the algorithm `provides_value_estimate`)."""
     teacher = body.controller.teacher
     if teacher is None or not type(teacher).needs_value_estimate:
         return
-    try:
-        algorithm.value_estimate(slot, np.zeros((1, *body.vec.observation_space.shape), np.float32))
-    except NotImplementedError:
-        raise SpecError("agent.algorithm", f"teacher {type(teacher).__name__} of body {body.label} needs the "
-                        f"student's value estimate, which {type(algorithm).__name__} does not provide; "
-                        "use PPO or SAC") from None
     teacher.context.value_estimator = functools.partial(algorithm.value_estimate, slot)
 
 

@@ -3,7 +3,9 @@ import gymnasium as gym
 
 from slm_acl.env.bodies import body_names
 from slm_acl.env.factory import EnvMaker, task_params_of
+from slm_acl.env.parkour import Parkour
 from slm_acl.env.registry import LAB_ENVS, LabEnv, check_env_name, embodiment_names
+from slm_acl.env.stump_tracks import StumpTracks
 
 # id -> (entry point, default episode cap). The worlds' cap is TeachMyAgent's training protocol's 2000
 # steps (their gym ids have none); a spec's `max_t` replaces it.
@@ -16,8 +18,10 @@ for _id, (_entry, _steps) in _GYM_IDS.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, max_episode_steps=_steps)
 
-for _name in ("StumpTracks", "Parkour"):
-    if _name not in LAB_ENVS:
-        LAB_ENVS.register(_name)(LabEnv(f"slm_acl/{_name}-v0", tuple(body_names()), "classic_bipedal"))
+# the lab's worlds: their task parameters are read from the env classes themselves
+for _cls in (StumpTracks, Parkour):
+    if _cls.__name__ not in LAB_ENVS:
+        LAB_ENVS.register(_cls.__name__)(LabEnv(f"slm_acl/{_cls.__name__}-v0", dict(_cls.task_params),
+                                                tuple(body_names()), "classic_bipedal"))
 
 __all__ = ["EnvMaker", "LAB_ENVS", "check_env_name", "embodiment_names", "task_params_of"]

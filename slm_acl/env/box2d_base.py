@@ -11,8 +11,6 @@ exceeds 230.
 from __future__ import annotations
 
 import abc
-import os
-import sys
 from typing import Any
 
 import Box2D
@@ -22,6 +20,7 @@ import numpy as np
 from slm_acl.env.bodies import load_body
 from slm_acl.env.bodies.builder import Embodiment
 from slm_acl.env.bodies.model import BodyDef
+from slm_acl.env.display import has_display
 from slm_acl.env.physics.contacts import ContactListener
 from slm_acl.env.physics.lidar import Lidar, Segments
 from slm_acl.env.tasks import validate_task
@@ -33,11 +32,6 @@ FALL_REWARD = -100.0
 ANGLE_OBS, ANGULAR_VELOCITY_OBS = 1.0, 2.0 / C.FPS
 VX_OBS = 0.3 * (C.VIEWPORT_W / C.SCALE) / C.FPS
 VY_OBS = 0.3 * (C.VIEWPORT_H / C.SCALE) / C.FPS
-
-
-def has_display() -> bool:
-    """Whether a window could open here (macOS, Windows, or an X11 / Wayland display)."""
-    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 class Box2DWorldEnv(gym.Env, abc.ABC):

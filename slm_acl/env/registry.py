@@ -1,24 +1,34 @@
 """Which envs the lab knows: its own parametric worlds (with embodiments) and any Gymnasium id.
 
-A lab env registers a `LabEnv` entry: its Gymnasium id and the embodiments it accepts. Any other
-name that Gymnasium knows (LunarLanderContinuous-v3, BipedalWalker-v3, an id registered by a
-user's package, or `module:Id`, which imports `module` first) also works as an env.
+A lab env registers a `LabEnv` entry: its Gymnasium id, its declared task parameters and the
+embodiments it accepts, so that a spec's task space is checked against the env without building
+one. Any other name that Gymnasium knows (LunarLanderContinuous-v3, BipedalWalker-v3, an id
+registered by a user's package, or `module:Id`, which imports `module` first) also works as an env;
+its task parameters, if any, are read from an instance (the spec validator makes one).
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
 from pathlib import Path
+from typing import Mapping
 
 import gymnasium as gym
 
 from slm_acl.env.bodies import body_names
-from slm_acl.lib.registry import Registry, closest
+from slm_acl.lib.registry import Registry, did_you_mean
 
 
 @dataclasses.dataclass(frozen=True)
 class LabEnv:
+    """A lab env: where Gymnasium makes it, the task parameters it accepts and its embodiments.
+
+    `task_params` is the env class's own `task_params` (name -> (low, high) for a scalar, (low, high, size)
+    for a vector parameter), passed at registration rather than copied, so the two cannot drift apart.
+    """
+
     gym_id: str
+    task_params: Mapping[str, tuple]
     embodiments: tuple[str, ...] = ()
     default_embodiment: str | None = None
 
@@ -58,8 +68,7 @@ def check_env_name(name: str) -> str | None:
     if env_id in gym.registry:
         return None
     options = LAB_ENVS.names() + sorted(gym.registry)
-    hint = closest(name, options)
-    did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-    return (f"unknown env {name!r}.{did_you_mean} Lab envs: {', '.join(LAB_ENVS.names()) or '(none yet)'}; "
+    return (f"unknown env {name!r}.{did_you_mean(name, options)} "
+            f"Lab envs: {', '.join(LAB_ENVS.names()) or '(none yet)'}; "
             f"or any registered Gymnasium id, e.g. LunarLanderContinuous-v3, BipedalWalker-v3, Pendulum-v1, "
             f"slm_acl/ParamPendulum-v0")

@@ -29,9 +29,10 @@ import Box2D
 import numpy as np
 from PIL import Image, ImageDraw
 
+from slm_acl.env.display import has_display
 from slm_acl.env.terrain import constants as C
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: box2d_base imports this module (lazily) to render
     from slm_acl.env.box2d_base import Box2DWorldEnv
 
 LIDAR_COLOR = (1.0, 0.0, 0.0)
@@ -362,8 +363,6 @@ def check_display() -> None:
     """Raise unless a window can be shown: a display (X11 / Wayland, or macOS / Windows) and an interactive
     matplotlib backend. Called when an env is built with render_mode="human", so a headless run fails at once
     rather than at its first frame."""
-    from slm_acl.env.box2d_base import has_display
-
     if not has_display():
         raise RuntimeError('render_mode="human" needs a display (DISPLAY is not set); use render_mode="rgb_array" '
                            "to get frames as arrays (e.g. for a video)")

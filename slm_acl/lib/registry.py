@@ -7,7 +7,7 @@ closest match, so a typo in a spec never reaches a deep traceback.
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -19,15 +19,24 @@ def closest(name: str, choices: list[str] | tuple[str, ...]) -> str | None:
     return lowered[match[0]] if match else None
 
 
+def did_you_mean(name: str, choices: Iterable[str], show: Callable[[str], str] = repr) -> str:
+    """`" Did you mean 'x'?"` for the closest choice, or "" when none is close.
+
+    Every "unknown name" message in the lab phrases its suggestion through this one helper, so the
+    wording and the closeness rule (`closest`) are the same everywhere; `show` formats the hint
+    (e.g. `lambda h: f"__{h}"` for search suffixes).
+    """
+    hint = closest(str(name), list(choices))
+    return f" Did you mean {show(hint)}?" if hint else ""
+
+
 class UnknownNameError(KeyError):
     """A name that is not in a registry; the message lists the valid names."""
 
     def __init__(self, kind: str, name: str, valid: list[str]):
         self.kind, self.name, self.valid = kind, name, valid
-        hint = closest(str(name), valid)
-        did_you_mean = f" Did you mean {hint!r}?" if hint else ""
         listing = ", ".join(valid) if valid else "(none registered)"
-        super().__init__(f"unknown {kind} {name!r}.{did_you_mean} Registered {kind}s: {listing}")
+        super().__init__(f"unknown {kind} {name!r}.{did_you_mean(name, valid)} Registered {kind}s: {listing}")
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain
         return self.args[0]

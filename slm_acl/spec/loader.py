@@ -1,4 +1,10 @@
-"""Reading a spec file, picking a spec by name and filling its `${var}` placeholders."""
+"""Loading a spec: the one path from a spec file (or a saved resolved spec) to a validated `RunSpec`.
+
+`load_spec(spec_file, spec_name, sets, dev=...)` serves every mode that starts from a spec file: read the
+file, pick the named spec, fill its `${var}` placeholders from `-s`, apply dev mode's caps when asked, and
+`validate`. `load_resolved(path)` reads back the resolved spec a run saved (resume, enjoy, retro) and
+validates it the same way. Nothing here writes a file: a bad spec stops before any run folder exists.
+"""
 from __future__ import annotations
 
 import copy
@@ -7,20 +13,74 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from slm_acl.lib.registry import closest
+from slm_acl.lib.registry import did_you_mean
 from slm_acl.spec.errors import SpecError
+from slm_acl.spec.run_spec import RunSpec
+from slm_acl.spec.validate import validate
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+DEV_MAX_SESSION = 1
+DEV_MAX_FRAME = 20_000  # dev mode: one short session that still reaches a training step and an evaluation
+
+
+def load_spec(spec_file: str | Path, spec_name: str, sets: Mapping[str, str] | None = None, *,
+              dev: bool = False) -> RunSpec:
+    """The spec `spec_name` of `spec_file`, with `sets` filled in, validated.
+
+    Args:
+        spec_file: a JSON file of named specs.
+        spec_name: the spec to run.
+        sets: `${var}` values from `-s var=value`; every placeholder must be filled and every value used.
+        dev: apply `dev_caps` (one session, at most DEV_MAX_FRAME frames per env) before validating, so the
+            resolved spec a dev run saves shows what actually ran.
+
+    Raises:
+        SpecError: naming the key path and the valid choices, for anything a spec gets wrong.
+    """
+    raw = substitute(pick(read_spec_file(spec_file), spec_name, spec_file), sets or {})
+    return validate(dev_caps(raw) if dev else raw)
+
+
+def load_resolved(path: str | Path) -> RunSpec:
+    """A resolved spec saved by a run (`{spec}_spec.json`, `{spec}_t0_s0_spec.json`), validated again.
+
+    Its `info` block (git sha, versions, paths recorded by the run that wrote it) is commentary, not part of
+    the run, and is dropped: a run started from it records its own.
+    """
+    path = Path(path)
+    raw = _read_json(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise SpecError("", f"{path} is not a resolved spec (one spec object with its 'name'); a spec file of "
+                        "named specs is loaded with SPEC_FILE SPEC_NAME instead")
+    raw.pop("info", None)
+    return validate(raw)
+
+
+def dev_caps(raw: dict[str, Any]) -> dict[str, Any]:
+    """Dev mode's patch of a spec tree: meta.max_session 1 and every env's max_frame at most DEV_MAX_FRAME."""
+    raw = copy.deepcopy(raw)
+    meta = raw.setdefault("meta", {})
+    if isinstance(meta, dict):
+        meta["max_session"] = DEV_MAX_SESSION
+    envs = raw.get("env")
+    for env in envs if isinstance(envs, list) else []:
+        if isinstance(env, dict) and isinstance(env.get("max_frame"), (int, float)):
+            env["max_frame"] = min(env["max_frame"], DEV_MAX_FRAME)
+    return raw
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise SpecError("", f"spec file {str(path)!r} does not exist")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise SpecError("", f"{path} is not valid JSON: {err}") from None
 
 
 def read_spec_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.is_file():
-        raise SpecError("", f"spec file {str(path)!r} does not exist")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise SpecError("", f"{path} is not valid JSON: {err}") from None
+    data = _read_json(path)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise SpecError("", f"{path} must be a JSON object of named specs")
     return data
@@ -28,9 +88,7 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
 
 def pick(specs: Mapping[str, Any], name: str, path: str | Path = "") -> dict[str, Any]:
     if name not in specs:
-        hint = closest(name, list(specs))
-        did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-        raise SpecError("", f"no spec named {name!r} in {path or 'the spec file'}.{did_you_mean} "
+        raise SpecError("", f"no spec named {name!r} in {path or 'the spec file'}.{did_you_mean(name, specs)} "
                         f"Specs there: {', '.join(sorted(specs))}")
     raw = copy.deepcopy(specs[name])
     raw["name"] = name

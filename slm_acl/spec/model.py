@@ -13,16 +13,14 @@ from slm_acl.agent.registry import ALGORITHMS, MEMORIES, NETS
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.env.registry import check_env_name, embodiment_names, is_body_file
 from slm_acl.lib.config import param
-from slm_acl.lib.registry import closest
+from slm_acl.lib.registry import did_you_mean
 
 
 def _check_embodiment(name: str) -> str | None:
     names = embodiment_names()
     if name in names or is_body_file(name):
         return None
-    hint = closest(name, names)
-    did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-    return (f"unknown embodiment {name!r}.{did_you_mean} Registered embodiments: {', '.join(names)}; "
+    return (f"unknown embodiment {name!r}.{did_you_mean(name, names)} Registered embodiments: {', '.join(names)}; "
             "or a path to a body .json file")
 
 
@@ -32,9 +30,8 @@ def _check_test_set(name: str) -> str | None:
     names = shipped_names()
     if name in names or name in GENERATORS:
         return None
-    hint = closest(name, names + list(GENERATORS))
-    did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-    return (f"unknown test set {name!r}.{did_you_mean} Shipped test sets: {', '.join(names)}; "
+    return (f"unknown test set {name!r}.{did_you_mean(name, names + list(GENERATORS))} "
+            f"Shipped test sets: {', '.join(names)}; "
             f"generated: {', '.join(GENERATORS)}")
 
 

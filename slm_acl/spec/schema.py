@@ -15,7 +15,7 @@ import typing
 from typing import Any, Literal, Union
 
 from slm_acl.lib.config import Choice
-from slm_acl.lib.registry import UnknownNameError, closest
+from slm_acl.lib.registry import UnknownNameError, did_you_mean
 from slm_acl.spec.errors import SpecError
 
 _NONE = type(None)
@@ -34,9 +34,7 @@ def build(cls: type, raw: Any, path: str = "") -> Any:
         raise SpecError(path, f"expected an object with keys {sorted(fields)}, got {_show(raw)}")
     for key in raw:
         if key not in fields:
-            hint = closest(str(key), list(fields))
-            did_you_mean = f"; did you mean {hint!r}?" if hint else ""
-            raise SpecError(join(path, key), f"unknown key {key!r}{did_you_mean} "
+            raise SpecError(join(path, key), f"unknown key {key!r}.{did_you_mean(key, fields)} "
                             f"Valid keys here: {', '.join(sorted(fields))}")
     hints = typing.get_type_hints(cls)
     values = {}
@@ -101,10 +99,9 @@ def _convert_type(tp: Any, value: Any, path: str) -> Any:
     if origin is Literal:
         if value in args:
             return value
-        hint = closest(str(value), [str(a) for a in args]) if isinstance(value, str) else None
-        did_you_mean = f" Did you mean {hint!r}?" if hint else ""
+        hint = did_you_mean(value, [str(a) for a in args]) if isinstance(value, str) else ""
         raise SpecError(path, f"got {_show(value)}; allowed values: "
-                        f"{', '.join(repr(a) for a in args)}.{did_you_mean}")
+                        f"{', '.join(repr(a) for a in args)}.{hint}")
     if tp is _NONE:
         if value is None:
             return None

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 
 import pydash
 
-from slm_acl.lib.registry import closest
+from slm_acl.lib.registry import did_you_mean
 from slm_acl.spec.errors import SpecError
 
 SEPARATOR = "__"
@@ -127,9 +127,8 @@ def _split_leaf(key: str, where: str) -> tuple[str, str]:
         raise SpecError(where, f"search leaf {key!r} needs a suffix: {key}__KIND with KIND one of "
                         f"{', '.join(DISTRIBUTIONS)}")
     if kind not in DISTRIBUTIONS:
-        hint = closest(kind, list(DISTRIBUTIONS))
-        did_you_mean = f" Did you mean __{hint}?" if hint else ""
-        raise SpecError(where, f"unknown search suffix __{kind} in {key!r}.{did_you_mean} "
+        hint = did_you_mean(kind, DISTRIBUTIONS, show=lambda h: f"__{h}")
+        raise SpecError(where, f"unknown search suffix __{kind} in {key!r}.{hint} "
                         f"Valid suffixes: {', '.join('__' + k for k in DISTRIBUTIONS)}")
     return name, kind
 

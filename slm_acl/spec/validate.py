@@ -1,67 +1,35 @@
-"""Whole-spec checks that one section alone cannot make, and the resolved list of bodies.
+"""Validating a spec tree: every section, the rules across sections, the bodies, the fit with the envs.
 
-`load(...)` is the entry point: read, pick, substitute, validate every section, check the
-cross-section rules, resolve the bodies. Everything a spec gets wrong surfaces here, before any
-env, net or process is created.
+`validate(raw)` is the core every mode goes through (via `slm_acl.spec.loader.load_spec` for a spec file,
+or directly for a saved resolved spec): it builds the typed sections, checks the cross-section rules,
+resolves the bodies and checks them against their envs. Everything a spec gets wrong surfaces here,
+before any run folder, net or process is created.
 """
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
-from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pydash
 
 from slm_acl.curriculum import test_sets
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
-from slm_acl.env.registry import LAB_ENVS, is_body_file
-from slm_acl.spec import loader, search_space
+from slm_acl.spec import search_space
+from slm_acl.spec.env_fit import check_env_fit
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.model import CurriculumSpec, Spec
+from slm_acl.spec.run_spec import BodyPlan, RunSpec
 from slm_acl.spec.schema import build
 
-
-@dataclasses.dataclass(frozen=True)
-class BodyPlan:
-    """One body: agent a in env e, the b-th body of that pair, with its embodiment and curriculum."""
-
-    index: int
-    a: int
-    e: int
-    b: int
-    embodiment: str | None
-    curriculum: CurriculumSpec | None
-
-    @property
-    def label(self) -> str:
-        return f"a{self.a}_e{self.e}_b{self.b}"
-
-
-@dataclasses.dataclass(frozen=True)
-class RunSpec:
-    """A validated spec: the JSON-able tree (saved as the resolved spec), the typed view, the bodies."""
-
-    raw: dict[str, Any]
-    spec: Spec
-    bodies: tuple[BodyPlan, ...]
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    def bodies_of_agent(self, a: int) -> list[BodyPlan]:
-        return [p for p in self.bodies if p.a == a]
-
-
-def load(spec_file: str | Path, spec_name: str, sets: Mapping[str, str] | None = None) -> RunSpec:
-    raw = loader.pick(loader.read_spec_file(spec_file), spec_name, spec_file)
-    raw = loader.substitute(raw, sets or {})
-    return validate(raw)
+__all__ = ["BodyPlan", "RunSpec", "validate"]
 
 
 def validate(raw: dict[str, Any]) -> RunSpec:
+    """The spec tree `raw` (placeholders filled) as a `RunSpec`, or the first SpecError it has.
+
+    `raw` is kept as given (it is what a run saves as its resolved spec); the typed view adds the defaults.
+    """
     spec = build(Spec, raw)
     if not spec.agent:
         raise SpecError("agent", "at least one agent is needed")
@@ -83,8 +51,7 @@ def validate(raw: dict[str, Any]) -> RunSpec:
     if spec.curriculum is not None:
         _check_curriculum(spec.curriculum, "curriculum")
     bodies = tuple(_resolve_bodies(spec, raw))
-    for plan in bodies:
-        _check_embodiment_fits(spec, plan)
+    check_env_fit(spec, bodies)
     if spec.search is not None:
         _check_search(raw, spec)
     return RunSpec(raw=raw, spec=spec, bodies=bodies)
@@ -191,17 +158,3 @@ def _body_curriculum(spec: Spec, raw: dict[str, Any], cb: Any, path: str) -> Cur
     curriculum = build(CurriculumSpec, merged, f"{path}.curriculum")
     _check_curriculum(curriculum, f"{path}.curriculum")
     return curriculum
-
-
-def _check_embodiment_fits(spec: Spec, plan: BodyPlan) -> None:
-    env_name = spec.env[plan.e].name
-    where = f"body.bodies[{plan.index}].embodiment" if spec.body.product == "custom" else "body.embodiment"
-    if plan.embodiment is None:
-        return
-    if env_name not in LAB_ENVS:
-        raise SpecError(where, f"env {env_name!r} has no embodiments (embodiment {plan.embodiment!r} "
-                        f"given); lab envs with embodiments: {', '.join(LAB_ENVS.names()) or '(none yet)'}")
-    allowed = LAB_ENVS.get(env_name).embodiments
-    if plan.embodiment not in allowed and not is_body_file(plan.embodiment):
-        raise SpecError(where, f"env {env_name} has no embodiment {plan.embodiment!r}; "
-                        f"valid: {', '.join(allowed)}")

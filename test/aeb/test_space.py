@@ -1,13 +1,17 @@
-"""Products build the right bodies; one agent steps bodies of different sizes together."""
+"""Products build the right bodies; one agent steps bodies of different sizes together; the Random agent's actions."""
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from conftest import make_raw
 
 from slm_acl.aeb.space import AEBSpace
+from slm_acl.agent.algorithm.base import BodyInterface
+from slm_acl.agent.algorithm.random import RandomConfig
+from slm_acl.agent.registry import ALGORITHMS
 from slm_acl.lib.seeding import SeedTree
-from slm_acl.spec import SpecError, validate
+from slm_acl.spec import validate
 
 
 def two_agents_two_envs(product, num=1):
@@ -66,27 +70,27 @@ def test_one_agent_two_bodies_of_different_sizes_step_together():
         space.close()
 
 
-def test_curriculum_on_env_without_task_params_is_a_spec_error():
-    raw = make_raw(env=[{"name": "Pendulum-v1", "max_frame": 100}])
-    with pytest.raises(SpecError, match="takes no task parameters"):
-        AEBSpace.build(validate(raw), SeedTree(0))
+def random_actions(seed: int, steps: int = 500) -> np.ndarray:
+    """Actions of the Random agent for one body with an asymmetric 2-D box, 4 sub-envs per step."""
+    box = gym.spaces.Box(np.array([-3.0, 0.5], np.float32), np.array([-1.0, 4.0], np.float32))
+    body = BodyInterface("b", gym.spaces.Box(-1.0, 1.0, (3,), np.float32), box, num_envs=4, max_frame=100)
+    agent = ALGORITHMS.get("Random")(RandomConfig(), [body], SeedTree(seed))
+    assert agent.act([None]) == [None]  # a finished body gets no action
+    return np.concatenate([agent.act([np.zeros((4, 3), np.float32)])[0] for _ in range(steps)])
 
 
-def test_task_dim_unknown_to_env_is_a_spec_error():
-    raw = make_raw(curriculum={"teacher": {"name": "Random"}, "task_space": {"mas": [1, 2]}})
-    with pytest.raises(SpecError, match=r"curriculum.task_space.mas.*valid: gravity, length, mass"):
-        AEBSpace.build(validate(raw), SeedTree(0))
-
-
-def test_random_agent_actions_stay_in_bounds():
-    run = validate(make_raw())
-    space = AEBSpace.build(run, SeedTree(1))
-    try:
-        space.reset()
-        acts = np.concatenate([space.agents[0].act()[0] for _ in range(200)])
-        assert acts.min() >= -2.0 and acts.max() <= 2.0
-    finally:
-        space.close()
+def test_random_agent_covers_its_box_uniformly_and_is_seeded():
+    acts = random_actions(1)
+    assert acts.shape == (2000, 2) and acts.dtype == np.float32
+    low, high = np.array([-3.0, 0.5]), np.array([-1.0, 4.0])
+    assert (acts >= low).all() and (acts <= high).all()
+    span = high - low
+    # uniform over each dim: reaches both ends, and each quarter of the range holds about a quarter of the draws
+    assert (acts.min(0) < low + 0.01 * span).all() and (acts.max(0) > high - 0.01 * span).all()
+    quarters = np.stack([np.histogram(acts[:, d], 4, (low[d], high[d]))[0] for d in range(2)]) / len(acts)
+    np.testing.assert_allclose(quarters, 0.25, atol=0.04)
+    np.testing.assert_array_equal(acts, random_actions(1))  # its own generator, from the seed tree
+    assert not np.array_equal(acts, random_actions(2))
 
 
 @pytest.mark.parametrize("env_id, obs_dim, act_dim", [

@@ -81,7 +81,7 @@ def test_searched_values_are_validated_up_front_with_the_hyperparameter_named():
 
 
 def test_a_path_that_leaves_the_spec_tree_is_an_error():
-    with pytest.raises(SpecError, match="unknown key 'curiculum'; did you mean 'curriculum'"):
+    with pytest.raises(SpecError, match="unknown key 'curiculum'. Did you mean 'curriculum'?"):
         validate(spec_with({"curiculum": {"teacher": {"fit_rate__choice": [20]}}}))
     with pytest.raises(SpecError, match="lists 2 entries"):
         validate(spec_with({"agent": [{}, {"algorithm": {"x__choice": [1]}}]}))

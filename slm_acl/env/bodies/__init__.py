@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from slm_acl.env.bodies.model import BodyDef, FixtureDef, JointDef, PartDef, SensorDef, SpawnHeights
-from slm_acl.lib.registry import closest
+from slm_acl.lib.registry import did_you_mean
 
 _CATALOG = "catalog"
 
@@ -28,9 +28,8 @@ def load_body(name_or_path: str) -> BodyDef:
         return BodyDef.from_json(path.read_text(), source=str(path))
     names = body_names()
     if name_or_path not in names:
-        hint = closest(str(name_or_path), names)
-        did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-        raise ValueError(f"unknown body {name_or_path!r}.{did_you_mean} Catalogue bodies: {', '.join(names)}; "
+        raise ValueError(f"unknown body {name_or_path!r}.{did_you_mean(name_or_path, names)} "
+                         f"Catalogue bodies: {', '.join(names)}; "
                          f"a path to a .json file in the same format also works")
     return _catalog_body(name_or_path)
 

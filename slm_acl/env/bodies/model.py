@@ -18,7 +18,7 @@ import types
 import typing
 from typing import Any, Literal
 
-from slm_acl.lib.registry import closest
+from slm_acl.lib.registry import did_you_mean
 
 Vec2 = tuple[float, float]
 Color = tuple[float, float, float]
@@ -308,9 +308,7 @@ def _load(cls: type, data: Any, path: str) -> Any:
         raise ValueError(f"{path}: expected an object with keys {', '.join(valid)}; got {type(data).__name__}")
     for key in data:
         if key not in valid:
-            hint = closest(str(key), valid)
-            did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-            raise ValueError(f"{path}.{key}: unknown key.{did_you_mean} Valid keys: {', '.join(valid)}")
+            raise ValueError(f"{path}.{key}: unknown key.{did_you_mean(key, valid)} Valid keys: {', '.join(valid)}")
     required = [f.name for f in fields if f.default is dataclasses.MISSING]
     for key in required:
         if key not in data:
