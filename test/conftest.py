@@ -68,6 +68,7 @@ class TestLinear(Algorithm):
     Config = LinearConfig
     uses_net = False
     uses_memory = False
+    metric_names = ("loss",)
     __test__ = False
 
     def __init__(self, config, bodies, seeds, net=None, memory=None, device="cpu"):

@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from slm_acl.experiment.paths import RunPaths
-from slm_acl.experiment.trial import TrialResult, resolved_raw, run_trial
+from slm_acl.experiment.resolved import write_resolved_spec
+from slm_acl.experiment.trial import TrialResult, run_trial
 from slm_acl.lib import logger as logging_lib
-from slm_acl.lib.io import read_json, write_json
-from slm_acl.spec import loader
+from slm_acl.lib.io import read_json
+from slm_acl.spec.loader import load_resolved, load_spec
 from slm_acl.spec.errors import SpecError
-from slm_acl.spec.validate import RunSpec, validate
+from slm_acl.spec.validate import RunSpec
 
 log = logging_lib.get_logger("control")
-
-DEV_MAX_FRAME = 20_000  # dev mode: one short session
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,12 +50,10 @@ def mode(name: str) -> Callable[[Handler], Handler]:
 def parse_mode(text: str) -> tuple[str, str | None]:
     name, sep, target = text.partition("@")
     if name not in MODES:
-        from slm_acl.lib.registry import closest
+        from slm_acl.lib.registry import did_you_mean
 
-        hint = closest(name, list(MODES))
-        did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-        raise SpecError("", f"unknown mode {text!r}.{did_you_mean} Modes: {', '.join(sorted(MODES))}, "
-                        "train@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0")
+        raise SpecError("", f"unknown mode {text!r}.{did_you_mean(name, MODES)} "
+                        f"Modes: {', '.join(sorted(MODES))}, train@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0")
     if sep and not target:
         raise SpecError("", f"mode {text!r} needs a path after '@'")
     return name, (target or None)
@@ -71,7 +68,7 @@ def run(spec_file: str, spec_name: str, mode_text: str, sets: Mapping[str, str] 
 
 def _start(run_spec: RunSpec, data_dir: str) -> RunPaths:
     paths = RunPaths.new(data_dir, run_spec.name)
-    write_json(paths.spec_file(), resolved_raw(run_spec, paths))
+    write_resolved_spec(run_spec, paths)
     log.info(f"{run_spec.name}: writing to {paths.predir}")
     return paths
 
@@ -88,8 +85,7 @@ def train(req: Request) -> TrialResult:
 
 
 def _load(req: Request) -> RunSpec:
-    raw = loader.pick(loader.read_spec_file(req.spec_file), req.spec_name, req.spec_file)
-    return validate(loader.substitute(raw, req.sets))
+    return load_spec(req.spec_file, req.spec_name, req.sets, dev=req.mode == "dev")
 
 
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
@@ -106,15 +102,13 @@ def _saved_run(req: Request) -> tuple[RunSpec, RunPaths]:
     saved_file = predir / f"{req.spec_name}_spec.json"
     if not saved_file.exists():
         raise SpecError("", f"cannot resume: {saved_file} not found (is {predir} a run of spec {req.spec_name!r}?)")
-    saved = read_json(saved_file)
+    run_spec = load_resolved(saved_file)  # drops the saved info: commentary plus what the lab recorded
     given = copy.deepcopy(_load(req).raw)
-    for raw in (saved, given):  # info is commentary plus what the lab recorded (git sha, versions): not the run
-        raw.pop("info", None)
-    differences = _diff(saved, given)
+    given.pop("info", None)
+    differences = _diff(run_spec.raw, given)
     if differences:
         raise SpecError("", f"cannot resume {predir}: the spec differs from the saved one at "
                         f"{', '.join(differences)}; resume with the spec the run started with")
-    run_spec = validate(copy.deepcopy(saved))
     paths = RunPaths(predir, run_spec.name)
     paths.make_dirs()
     return run_spec, paths
@@ -147,14 +141,7 @@ def search(req: Request) -> Any:
 @mode("dev")
 def dev(req: Request) -> TrialResult:
     """One short verbose session with extra checks (a training step must change the weights)."""
-    raw = loader.substitute(loader.pick(loader.read_spec_file(req.spec_file), req.spec_name, req.spec_file),
-                            req.sets)
-    raw = copy.deepcopy(raw)
-    raw.setdefault("meta", {})["max_session"] = 1
-    for env in raw.get("env", []):
-        if isinstance(env, dict) and isinstance(env.get("max_frame"), (int, float)):
-            env["max_frame"] = min(env["max_frame"], DEV_MAX_FRAME)
-    run_spec = validate(raw)
+    run_spec = _load(req)  # with dev mode's caps: one session, a short max_frame (spec.loader.dev_caps)
     logging.getLogger("slm_acl").setLevel(logging.DEBUG)
     paths = _start(run_spec, req.data_dir)
     return run_trial(run_spec, paths, trial=0, mode="dev")
@@ -182,12 +169,11 @@ def read_schedule(path: str | Path) -> list[tuple[str, str, str]]:
     for spec_file, names in schedule.items():
         if not isinstance(names, dict) or not names:
             raise SpecError(spec_file, f"in {path}: expected {{spec_name: mode}}, got {names!r}")
-        specs = loader.read_spec_file(spec_file)
         for spec_name, mode_text in names.items():
             if not isinstance(mode_text, str):
                 raise SpecError(f"{spec_file}.{spec_name}", f"in {path}: the mode must be a string, got {mode_text!r}")
             name, _ = parse_mode(mode_text)
-            run_spec = validate(loader.substitute(loader.pick(specs, spec_name, spec_file), {}))
+            run_spec = load_spec(spec_file, spec_name, dev=name == "dev")
             if name == "search" and run_spec.spec.search is None:
                 raise SpecError("search", f"in {path}: {spec_file} {spec_name} is scheduled to search but has no "
                                 "search block")

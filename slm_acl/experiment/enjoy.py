@@ -14,10 +14,10 @@ from slm_acl.curriculum.task_space import TaskError, TaskSpace
 from slm_acl.experiment import checkpoint
 from slm_acl.experiment.evaluation import Evaluator
 from slm_acl.experiment.paths import RunPaths
-from slm_acl.lib.io import read_json
 from slm_acl.lib.seeding import SeedTree
 from slm_acl.spec.errors import SpecError
-from slm_acl.spec.validate import RunSpec, validate
+from slm_acl.spec.loader import load_resolved
+from slm_acl.spec.validate import RunSpec
 
 SESSION_NAME = re.compile(r"^(?P<spec>.+)_t(?P<trial>\d+)_s(?P<session>\d+)$")
 ENJOY_KEYS = ("episodes", "video_episodes", "fps")
@@ -60,9 +60,7 @@ def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | N
     sets = dict(sets or {})
     paths, trial, session = parse_session_dir(target)
     spec_path = Path(spec_file) if spec_file else paths.spec_file(trial, session)
-    raw = read_json(spec_path)
-    raw.pop("info", None)
-    run = validate(raw)
+    run = load_resolved(spec_path)
     ckpt = paths.checkpoint(trial, session)
     if not ckpt.exists():
         raise SpecError("", f"no checkpoint at {ckpt}: train the session first")

@@ -5,6 +5,8 @@ import dataclasses
 import datetime
 from pathlib import Path
 
+from slm_acl.analysis.session_graphs import BodyFiles
+
 FOLDERS = ("info", "model", "graph", "video", "log")
 
 
@@ -60,3 +62,10 @@ class RunPaths:
 
     def table(self, trial: int, session: int, label: str, kind: str) -> Path:
         return self.info(f"{self.prename(trial, session)}_{label}_{kind}.csv")
+
+    def body_files(self, trial: int, session: int, label: str) -> BodyFiles:
+        """A session body's tables and graph stem, as the analysis takes them (plain paths)."""
+        prename = self.prename(trial, session)
+        tables = {kind: self.table(trial, session, label, kind)
+                  for kind in ("session_df", "eval_df", "curriculum_df", "teacher_df")}
+        return BodyFiles(f"{prename} {label}", **tables, graph_stem=self.graph(f"{prename}_{label}"))

@@ -3,17 +3,20 @@
 The loop steps the AEB space; per body it logs every `log_frequency` frames, evaluates on the test
 set every `eval_frequency` frames, and the session checkpoints every `checkpoint_frequency` frames.
 Resuming runs the same path as starting: a session always looks for its checkpoint first.
+
+A session gets a validated `RunSpec` (pickled to its worker by the runner, never re-validated) and
+writes its own resolved spec, `{spec}_t{i}_s{j}_spec.json`, once its AEB space is built, so the file
+records what the session really runs: its seed and, per agent, the fast paths its algorithm chose.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import logging
 import math
 import sys
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -26,10 +29,10 @@ from slm_acl.curriculum.test_sets import to_json
 from slm_acl.experiment import checkpoint
 from slm_acl.experiment.evaluation import Evaluator
 from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.resolved import write_resolved_spec
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import write_json
-from slm_acl.lib.provenance import git_sha, package_versions
-from slm_acl.lib.seeding import SeedTree, global_rng_states, seed_torch, session_seed, set_global_rng_states
+from slm_acl.lib.seeding import SeedTree, global_rng_states, seed_torch, set_global_rng_states
 from slm_acl.lib.table import CsvTable
 from slm_acl.spec.validate import RunSpec
 
@@ -65,14 +68,15 @@ class BodyBook:
     """A body's tables and cadences inside a session."""
 
     def __init__(self, body: Body, agent: Agent, paths: RunPaths, trial: int, session: int,
-                 agent_metric_names: list[str]):
+                 agent_metric_names: Sequence[str]):
         self.body, self.agent = body, agent
         label = body.label
         task_cols = body.task_columns
         self.episodes = CsvTable(paths.table(trial, session, label, "session_df"), EPISODE_COLUMNS + task_cols)
         self.evals = CsvTable(paths.table(trial, session, label, "eval_df"), EVAL_COLUMNS)
         self.eval_tasks = CsvTable(paths.table(trial, session, label, "eval_tasks_df"), EVAL_TASK_COLUMNS)
-        self.metrics = CsvTable(paths.table(trial, session, label, "metrics_df"), METRIC_COLUMNS + agent_metric_names)
+        self.metrics = CsvTable(paths.table(trial, session, label, "metrics_df"),
+                                METRIC_COLUMNS + list(agent_metric_names))
         self.curriculum = CsvTable(paths.table(trial, session, label, "curriculum_df"),
                                    ["frame", "sample"] + task_cols)
         self.teacher = CsvTable(paths.table(trial, session, label, "teacher_df"), ["frame", "info"])
@@ -104,7 +108,8 @@ class Session:
         self.on_eval = on_eval
         self.meta = run.spec.meta
         self.prename = paths.prename(trial, session)
-        self.seeds = SeedTree(self.meta.seed, trial if seed_trial is None else seed_trial, session)
+        self.seed_trial = trial if seed_trial is None else seed_trial
+        self.seeds = SeedTree(self.meta.seed, self.seed_trial, session)
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.ckpt_path = paths.checkpoint(trial, session)
         self.checkpoint_frequency = self.meta.checkpoint_frequency or self.meta.log_frequency
@@ -113,15 +118,33 @@ class Session:
     def _build(self) -> None:
         seed_torch(self.seeds.integer("torch"))
         self.space = AEBSpace.build(self.run, self.seeds)
-        self.books = [BodyBook(b, self._agent_of(b), self.paths, self.trial, self.session,
-                               getattr(self._agent_of(b).algorithm, "metric_names", []))
-                      for b in self.space.bodies]
-        self.evaluators = [Evaluator(self.run, b, self._agent_of(b)) for b in self.space.bodies]
-        for body, evaluator in zip(self.space.bodies, self.evaluators):  # the tasks, and how they were made
-            if evaluator.test_set is not None:
-                write_json(self.paths.info(f"{self.prename}_{body.label}_test_set.json"), to_json(evaluator.test_set))
+        try:
+            self._record_spec()
+            self.books = [BodyBook(b, self._agent_of(b), self.paths, self.trial, self.session,
+                                   self._agent_of(b).algorithm.metric_names)
+                          for b in self.space.bodies]
+            self.evaluators = [Evaluator(self.run, b, self._agent_of(b)) for b in self.space.bodies]
+            for body, evaluator in zip(self.space.bodies, self.evaluators):  # the tasks, and how they were made
+                if evaluator.test_set is not None:
+                    write_json(self.paths.info(f"{self.prename}_{body.label}_test_set.json"),
+                               to_json(evaluator.test_set))
+        except BaseException:  # the space holds env processes: close it before the error goes up
+            self.space.close()
+            raise
         self.plot_rngs = [self.seeds.child(b.index).generator("curriculum_plot") for b in self.space.bodies]
         self.checks = ([TrainStepCheck(a.algorithm) for a in self.space.agents] if self.mode == "dev" else None)
+
+    def _record_spec(self) -> None:
+        """Log which implementation each agent runs and write the session's resolved spec with it."""
+        fast_path = {}
+        for agent in self.space.agents:
+            info = agent.algorithm.fast_path_info()
+            fast_path[agent.name] = dict(info)
+            chosen = ", ".join(f"{part} {impl}" for part, impl in info.items()) or "no fast path"
+            log.info(f"{self.prename}: agent {agent.name!r} ({self.run.spec.agent[agent.index].algorithm.name}): "
+                     f"{chosen}")
+        write_resolved_spec(self.run, self.paths, self.trial, self.session, self.seed_trial,
+                            info={"fast_path": fast_path})
 
     def _agent_of(self, body: Body) -> Agent:
         return next(a for a in self.space.agents if body in a.bodies)
@@ -150,9 +173,6 @@ class Session:
 
     # ---- the loop -----------------------------------------------------------------------
     def run_session(self) -> SessionResult:
-        spec_file = self.paths.spec_file(self.trial, self.session)
-        if not spec_file.exists():  # the trial writes it; a session run on its own writes it too
-            write_json(spec_file, resolved_raw(self.run, self.paths, self.trial, self.session))
         handler = logging_lib.add_file_handler(self.paths.log(f"{self.prename}.log"))
         try:
             self._build()
@@ -188,7 +208,7 @@ class Session:
                     check.after()
             for k, metrics in enumerate(step_metrics):
                 if metrics:
-                    _check_finite_metrics(metrics, agents[k])
+                    _check_metrics(metrics, agents[k])
                     agent_metrics[k] = metrics
             for i, body in enumerate(bodies):
                 frame = body.clock.frame
@@ -288,7 +308,8 @@ class Session:
     def _draw_graphs(self) -> None:
         """Session and curriculum graphs; a graph that fails is logged, the session's data is already safe."""
         try:
-            session_graphs(self.run, self.paths, self.trial, self.session)
+            session_graphs([(b.plan, self.paths.body_files(self.trial, self.session, b.label))
+                            for b in self.space.bodies])
         except Exception as err:  # noqa: BLE001 - never lose a finished session to a plotting error
             log.warning(f"{self.prename}: graphs not drawn: {type(err).__name__}: {err}")
 
@@ -300,18 +321,13 @@ class Session:
                              complete=all(b.done for b in bodies))
 
 
-def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, session: int | None = None,
-                 seed_trial: int | None = None) -> dict:
-    raw = copy.deepcopy(run.raw)
-    info = raw.setdefault("info", {})
-    info.update({"git_sha": git_sha(), "versions": package_versions(), "predir": str(paths.predir),
-                 "trial": trial, "session": session})
-    if trial is not None and session is not None:
-        info["random_seed"] = session_seed(run.spec.meta.seed, trial if seed_trial is None else seed_trial, session)
-    return raw
-
-
-def _check_finite_metrics(metrics: dict[str, float], agent: Agent) -> None:
+def _check_metrics(metrics: dict[str, float], agent: Agent) -> None:
+    """Training metrics must be declared (metrics_df's columns) and finite."""
+    undeclared = sorted(set(metrics) - set(agent.algorithm.metric_names))
+    if undeclared:
+        raise ValueError(f"agent {agent.name!r} ({type(agent.algorithm).__name__}) returned training metrics "
+                         f"{undeclared} missing from its metric_names {agent.algorithm.metric_names}; "
+                         "declare them (they are metrics_df's columns)")
     bad = {k: v for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)}
     if bad:
         raise NonFiniteError(f"agent {agent.name!r} reported non-finite training metrics {bad} at frame "
@@ -323,16 +339,3 @@ def _check_finite_parameters(agent: Agent) -> None:
         if not bool(np.isfinite(tensor.detach().cpu().numpy()).all()):
             raise NonFiniteError(f"agent {agent.name!r} has non-finite weights in {name!r}; "
                                  "not overwriting the last good checkpoint")
-
-
-def run_session(raw: dict[str, Any], predir: str, trial: int, session: int, mode: str,
-                progress: bool | None = None, on_eval: EvalListener | None = None,
-                seed_trial: int | None = None) -> SessionResult:
-    """Entry point for worker processes: re-validate the resolved spec and run one session."""
-    from pathlib import Path
-
-    from slm_acl.spec import validate
-
-    run = validate(raw)
-    paths = RunPaths(Path(predir), run.name)
-    return Session(run, paths, trial, session, mode, progress, on_eval, seed_trial).run_session()

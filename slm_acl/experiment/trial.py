@@ -1,14 +1,13 @@
-"""A trial: `meta.max_session` sessions (seeds) of one spec, in parallel worker processes.
+"""A trial: `meta.max_session` sessions (seeds) of one spec, run by the session runner on this machine.
 
-Each worker is a fresh `spawn`ed process pinned to `meta.num_threads` BLAS / torch threads (set in
-its environment before numpy or torch load), so parallel sessions never oversubscribe the cores.
-A session that fails is recorded with its error; the others run to the end.
+The sessions run in `spawn`ed worker processes (`runner.ProcessExecutor`, `meta.max_parallel` at
+once, each pinned to `meta.num_threads` threads); with one worker they run in this process. A session
+that fails is recorded by the runner (its error file, an ERROR log line); the others run to the end,
+the trial table is written from the sessions that finished, then the trial raises `TrialError`.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
-import multiprocessing as mp
 import os
 from typing import Any
 
@@ -16,10 +15,11 @@ import pandas as pd
 
 from slm_acl.analysis import graphs
 from slm_acl.experiment.paths import RunPaths
-from slm_acl.experiment.session import SessionResult, resolved_raw, run_session
+from slm_acl.experiment.resolved import write_resolved_spec
+from slm_acl.experiment.runner import ProcessExecutor, SessionFailure, SessionJob, run_to_end
+from slm_acl.experiment.session import SessionResult
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import atomic_write, write_json
-from slm_acl.lib.threads import pin_threads, thread_env
 from slm_acl.spec.validate import RunSpec
 
 log = logging_lib.get_logger("trial")
@@ -28,62 +28,43 @@ log = logging_lib.get_logger("trial")
 class TrialError(RuntimeError):
     """One or more sessions of a trial failed; `results` holds the sessions that finished."""
 
-    def __init__(self, message: str, results: list[SessionResult], errors: dict[int, str]):
+    def __init__(self, message: str, results: list[SessionResult], failures: list[SessionFailure]):
         super().__init__(message)
-        self.results, self.errors = results, errors
+        self.results, self.failures = results, failures
 
 
 @dataclasses.dataclass
 class TrialResult:
     trial: int
     sessions: list[SessionResult]
-    errors: dict[int, str]
     metrics: dict[str, float]
 
 
-def _worker(raw: dict, predir: str, trial: int, session: int, mode: str, num_threads: int) -> SessionResult:
-    pin_threads(num_threads)
-    logging_lib.setup_console()
-    return run_session(raw, predir, trial, session, mode, progress=False)
+def trial_jobs(run: RunSpec, paths: RunPaths, trial: int, mode: str, sessions: list[int] | None = None,
+               seed_trial: int | None = None) -> list[SessionJob]:
+    """The trial's sessions as runner jobs (all `meta.max_session` of them unless `sessions` is given)."""
+    indices = list(range(run.spec.meta.max_session)) if sessions is None else sessions
+    return [SessionJob(run, paths, trial, s, trial if seed_trial is None else seed_trial, mode) for s in indices]
+
+
+def local_parallel(run: RunSpec, n_sessions: int) -> int:
+    """Sessions at once on this machine: `meta.max_parallel`, else one per core, never more than sessions."""
+    return max(1, min(n_sessions, run.spec.meta.max_parallel or os.cpu_count() or 1))
 
 
 def run_trial(run: RunSpec, paths: RunPaths, trial: int = 0, mode: str = "train",
               sessions: list[int] | None = None) -> TrialResult:
-    meta = run.spec.meta
-    write_json(paths.spec_file(trial), resolved_raw(run, paths, trial))
-    indices = list(range(meta.max_session)) if sessions is None else sessions
-    for s in indices:
-        write_json(paths.spec_file(trial, s), resolved_raw(run, paths, trial, s))
-    parallel = min(len(indices), meta.max_parallel or os.cpu_count() or 1)
-    results: list[SessionResult] = []
-    errors: dict[int, str] = {}
-    if parallel <= 1:
-        pin_threads(meta.num_threads)
-        for s in indices:
-            try:
-                results.append(run_session(resolved_raw(run, paths, trial, s), str(paths.predir), trial, s, mode))
-            except Exception as err:
-                if len(indices) == 1:
-                    raise
-                errors[s] = f"{type(err).__name__}: {err}"
-                log.error(f"{paths.prename(trial, s)} failed: {errors[s]}")
-    else:
-        with thread_env(meta.num_threads), cf.ProcessPoolExecutor(parallel, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_worker, resolved_raw(run, paths, trial, s), str(paths.predir), trial, s, mode,
-                                   meta.num_threads): s for s in indices}
-            for future in cf.as_completed(futures):
-                s = futures[future]
-                try:
-                    results.append(future.result())
-                except Exception as err:
-                    errors[s] = f"{type(err).__name__}: {err}"
-                    log.error(f"{paths.prename(trial, s)} failed: {errors[s]}")
-    results.sort(key=lambda r: r.session)
+    write_resolved_spec(run, paths, trial)
+    jobs = trial_jobs(run, paths, trial, mode, sessions)
+    executor = ProcessExecutor(local_parallel(run, len(jobs)), run.spec.meta.num_threads)
+    outcomes = run_to_end(jobs, executor)
+    results = [o for o in outcomes if isinstance(o, SessionResult)]
+    failures = [o for o in outcomes if isinstance(o, SessionFailure)]
     metrics = analyse_trial(run, paths, trial, [r.session for r in results])
-    if errors:
-        raise TrialError(f"{len(errors)} of {len(indices)} sessions failed: "
-                         + "; ".join(f"s{s}: {e}" for s, e in sorted(errors.items())), results, errors)
-    return TrialResult(trial, results, errors, metrics)
+    if failures:
+        raise TrialError(f"{len(failures)} of {len(jobs)} sessions failed: "
+                         + "; ".join(f"s{f.session}: {f.line()}" for f in failures), results, failures)
+    return TrialResult(trial, results, metrics)
 
 
 def analyse_trial(run: RunSpec, paths: RunPaths, trial: int, sessions: list[int]) -> dict[str, float]:

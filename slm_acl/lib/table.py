@@ -4,6 +4,10 @@ Rows are buffered in memory and appended to the CSV on `flush()`. A checkpoint r
 rows each table had flushed; on resume `truncate(n)` rewrites the file (atomically) with its first
 n rows, dropping rows written after the checkpoint and any half-written last line, so a resumed
 run has neither duplicated nor missing rows.
+
+A table's columns are fixed when it is made: a row with a column the table does not know is an
+error when it is appended (naming the file, the unknown columns and the known ones), never a value
+dropped in silence. A known column a row leaves out is written as an empty cell.
 """
 from __future__ import annotations
 
@@ -16,18 +20,35 @@ from typing import Any, Sequence
 from slm_acl.lib.io import atomic_write
 
 
+class UnknownColumnError(ValueError):
+    """A row holds a column its table was not declared with."""
+
+
 class CsvTable:
     def __init__(self, path: str | Path, columns: Sequence[str]):
         self.path = Path(path)
         self.columns = list(columns)
+        if len(set(self.columns)) != len(self.columns):
+            repeated = sorted({c for c in self.columns if self.columns.count(c) > 1})
+            raise ValueError(f"table {self.path} declares column(s) {repeated} more than once")
+        self._known = frozenset(self.columns)
         self.buffer: list[dict[str, Any]] = []
         self.flushed = 0
 
     def append(self, row: dict[str, Any]) -> None:
+        self._check(row)
         self.buffer.append(row)
 
     def extend(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self._check(row)
         self.buffer.extend(rows)
+
+    def _check(self, row: dict[str, Any]) -> None:
+        if not row.keys() <= self._known:
+            unknown = sorted(set(row) - self._known)
+            raise UnknownColumnError(f"table {self.path}: unknown column(s) {unknown}; "
+                                     f"its columns are {self.columns}")
 
     @property
     def rows(self) -> int:
@@ -39,7 +60,7 @@ class CsvTable:
         new_file = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
+            writer = csv.DictWriter(f, fieldnames=self.columns, extrasaction="raise")
             if new_file:
                 writer.writeheader()
             writer.writerows(self.buffer)

@@ -13,9 +13,8 @@ from conftest import ROOT
 from slm_acl.experiment import checkpoint
 from slm_acl.experiment.enjoy import enjoy
 from slm_acl.experiment.paths import RunPaths
-from slm_acl.experiment.session import Session, resolved_raw
+from slm_acl.experiment.session import Session
 from slm_acl.experiment.trial import analyse_trial
-from slm_acl.lib.io import write_json
 from slm_acl.spec import validate
 
 BODIES = ("a0_e0_b0", "a0_e0_b1", "a0_e1_b0")
@@ -40,7 +39,6 @@ class Interrupted(Exception):
 def test_multi_body_trains_resumes_and_replays_every_body_with_its_own_teacher(tmp_path, monkeypatch):
     run = validate(small_multi_body())
     paths = RunPaths.new(tmp_path, "multi_body")
-    write_json(paths.spec_file(0, 0), resolved_raw(run, paths, 0, 0))
     calls = {"n": 0}
     original = Session._checkpoint
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import ECHO, ROOT, make_raw, write_spec
+from runner_contract import check_executor
 
-from slm_acl.experiment import search
+from slm_acl.experiment.search import scoring, wiring
+from slm_acl.experiment.search.trial_index import TrialIndex
 from slm_acl.experiment.control import run as run_mode
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.spec import validate
@@ -119,11 +121,11 @@ def test_optuna_search_runs_its_trials(tmp_path, local_ray):
 def test_a_trial_too_big_for_a_local_ray_is_refused_with_the_keys_to_change():
     meta = validate(make_raw(meta={"max_session": 4, "resources": {"cpu": 1}})).spec.meta
     with pytest.raises(SpecError, match="max_parallel"):
-        search.check_fits(meta, {"CPU": 2.0}, local=True)
-    search.check_fits(meta, {"CPU": 2.0}, local=False)  # a cluster may grow: a warning only
+        wiring.check_fits(meta, {"CPU": 2.0}, local=True)
+    wiring.check_fits(meta, {"CPU": 2.0}, local=False)  # a cluster may grow: a warning only
     capped = validate(make_raw(meta={"max_session": 4, "max_parallel": 2})).spec.meta
-    search.check_fits(capped, {"CPU": 2.0}, local=True)
-    resources = search.trial_resources(capped)
+    wiring.check_fits(capped, {"CPU": 2.0}, local=True)
+    resources = wiring.trial_resources(capped)
     assert resources.head_bundle_is_empty  # the trainable only waits on its sessions
     assert resources.required_resources == {"CPU": 2.0}  # 2 sessions at once, 1 CPU each
 
@@ -143,13 +145,19 @@ def test_asha_stops_bad_trials_early_from_the_per_evaluation_reports(tmp_path, l
     assert stopped["score"].notna().all()  # their last reported score is kept
 
 
+def test_ray_executor_streams_evaluations_and_records_a_failure_as_the_process_pool_does(tmp_path, local_ray):
+    from slm_acl.experiment.runner.ray_tasks import RayExecutor
+
+    check_executor(RayExecutor(parallel=2), tmp_path)
+
+
 def test_search_needs_a_search_block(tmp_path):
     with pytest.raises(SpecError, match="no search block"):
         run_mode(str(write_spec(tmp_path, make_raw())), "t", "search", data_dir=str(tmp_path / "data"))
 
 
 def test_eval_board_reports_a_frame_once_every_started_session_has_evaluated_it():
-    board = search.EvalBoard({"b": 300})
+    board = scoring.EvalBoard({"b": 300})
     board.start(0)
     board.start(1)
     event = {"body": "b", "mean_return": 1.0, "return_ma": 2.0}
@@ -170,18 +178,18 @@ def test_eval_board_reports_a_frame_once_every_started_session_has_evaluated_it(
     board.add({**event, "session": 2, "frame": 300, "mastered": 40.0})
     (report,) = board.ready_rounds()
     assert report["frame"] == 300 and report["score"] == pytest.approx((70 + 30 + 40) / 3)
-    no_test_set = search.round_report([{**event, "frame": 5, "mastered": float("nan")}], 5)
+    no_test_set = scoring.round_report([{**event, "frame": 5, "mastered": float("nan")}], 5)
     assert no_test_set["score"] == 2.0  # without a test set the score is the return moving average
 
 
 def test_cloud_storage_is_kept_as_a_uri_and_local_paths_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert search.storage_uri("s3://bucket/runs") == "s3://bucket/runs"
-    assert search.storage_uri("store") == str(tmp_path / "store")
+    assert wiring.storage_uri("s3://bucket/runs") == "s3://bucket/runs"
+    assert wiring.storage_uri("store") == str(tmp_path / "store")
 
 
 def test_trial_indices_follow_id_and_values_so_no_trial_resumes_another_configs_files(tmp_path):
-    index = search.TrialIndex(tmp_path)
+    index = TrialIndex(tmp_path)
     assert index.claim("a_00000", {"x": 1}) == 0
     assert index.claim("a_00001", {"x": 2}) == 1
     assert index.claim("a_00000", {"x": 1}) == 0  # a restored trial keeps its index (and its checkpoints)

@@ -21,6 +21,7 @@ from slm_acl.experiment.control import run as run_mode
 from slm_acl.experiment.enjoy import enjoy
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.session import Session
+from slm_acl.experiment.trial import TrialError
 from slm_acl.spec import validate
 
 
@@ -103,8 +104,11 @@ def test_nan_from_agent_raises_clearly_and_keeps_last_good_checkpoint(tmp_path):
 def test_dev_mode_checks_that_training_changes_weights(tmp_path):
     frozen = make_raw(agent=[{"algorithm": {"name": "TestLinear", "frozen": True}}])
     spec = write_spec(tmp_path, frozen)
-    with pytest.raises(DevCheckError, match="left every weight unchanged"):
+    with pytest.raises(TrialError, match=f"s0: {DevCheckError.__name__}: .*left every weight unchanged"):
         run_mode(str(spec), "t", "dev", data_dir=str(tmp_path / "d1"))
+    (error_file,) = (tmp_path / "d1").glob("t_*/info/t_t0_s0_error.json")  # the failure, recorded
+    failure = json.loads(error_file.read_text())
+    assert failure["error_type"] == "DevCheckError" and "checks.py" in failure["traceback"]
     learning = write_spec(tmp_path, make_raw(agent=[{"algorithm": {"name": "TestLinear"}}]))
     result = run_mode(str(learning), "t", "dev", data_dir=str(tmp_path / "d2"))
     assert result.sessions[0].complete

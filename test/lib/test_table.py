@@ -24,3 +24,29 @@ def test_no_global_numpy_or_random_state_in_package():
     pattern = re.compile(r"np\.random\.(rand|randn|randint|uniform|normal|choice|shuffle|seed)\(|random\.(random|seed|choice|randint)\(")
     offenders = [str(p) for p in root.rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+def test_a_row_with_an_unknown_column_is_refused_with_the_file_and_the_known_columns(tmp_path):
+    import pytest
+
+    from slm_acl.lib.table import UnknownColumnError
+
+    path = tmp_path / "metrics_df.csv"
+    table = CsvTable(path, ["frame", "loss"])
+    with pytest.raises(UnknownColumnError) as caught:
+        table.append({"frame": 1, "loss": 0.5, "q_loss": 2.0, "alpha": 0.1})
+    message = str(caught.value)
+    assert str(path) in message and "['alpha', 'q_loss']" in message and "['frame', 'loss']" in message
+    with pytest.raises(UnknownColumnError, match="q_loss"):
+        table.extend([{"frame": 2}, {"frame": 3, "q_loss": 1.0}])
+    assert table.rows == 0  # nothing of a refused batch is kept
+    table.append({"frame": 4})  # a known column left out is an empty cell
+    table.flush()
+    assert path.read_text().splitlines() == ["frame,loss", "4,"]
+
+
+def test_a_column_declared_twice_is_refused(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match=r"\['fps'\] more than once"):
+        CsvTable(tmp_path / "m.csv", ["frame", "fps", "loss", "fps"])

@@ -1,0 +1,81 @@
+"""The Ray executor: each session a Ray generator task (search's trials; the benchmark, on a cluster too).
+
+A task asks for `meta.resources` (CPUs, default `meta.num_threads`; GPUs) and pins its BLAS / torch
+threads to `meta.num_threads`. Inside a Tune trial, the tasks land in the trial's placement group,
+so Ray never runs more sessions on a node than it has cores for. The task streams each evaluation
+back while the session trains (`stream_job`), then its outcome. Tasks are never retried: a session
+that dies is recorded as failed, not restarted behind the caller's back with repeated evaluations.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Generator, Iterator, Sequence
+
+import ray
+
+from slm_acl.experiment.runner.job import Ended, Evaluated, SessionEvent, SessionFailure, SessionJob, Started
+from slm_acl.experiment.runner.worker import stream_job
+from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.threads import pin_threads
+from slm_acl.spec.model import MetaSpec
+
+
+def session_cpus(meta: MetaSpec) -> float:
+    """CPUs one session task asks Ray for."""
+    return meta.resources.cpu if meta.resources.cpu is not None else float(meta.num_threads)
+
+
+def _session_task(job: SessionJob) -> Iterator[Any]:
+    pin_threads(job.run.spec.meta.num_threads)
+    logging.getLogger("slm_acl").setLevel(logging.INFO)  # INFO to the session's log file
+    logging_lib.add_warning_console()  # warnings and errors to the worker's stderr, which Ray shows the driver
+    yield from stream_job(job)
+
+
+_remote_session = ray.remote(_session_task)
+
+
+class RayExecutor:
+    """Up to `parallel` sessions at once as Ray tasks (further ones start as running ones end)."""
+
+    def __init__(self, parallel: int):
+        self.parallel = max(1, parallel)
+
+    def run(self, jobs: Sequence[SessionJob], evaluations: bool) -> Generator[SessionEvent, None, None]:
+        waiting = list(jobs)
+        streams: dict[Any, SessionJob] = {}
+        try:
+            while streams or waiting:
+                while waiting and len(streams) < self.parallel:
+                    job = waiting.pop(0)
+                    meta = job.run.spec.meta
+                    task = _remote_session.options(num_cpus=session_cpus(meta), num_gpus=meta.resources.gpu,
+                                                   max_retries=0)
+                    streams[task.remote(job)] = job
+                    yield Started(job)
+                ready, _ = ray.wait(list(streams), num_returns=1)
+                for stream in ready:
+                    job = streams[stream]
+                    try:
+                        item = ray.get(next(stream))
+                    except StopIteration:  # the outcome came first: nothing is left in this stream
+                        del streams[stream]
+                        continue
+                    except Exception as err:  # noqa: BLE001 - the task or its worker died
+                        del streams[stream]
+                        yield Ended(job, SessionFailure.from_exception(job, _cause(err)))
+                        continue
+                    if isinstance(item, dict):
+                        if evaluations:
+                            yield Evaluated(job, item)
+                    else:
+                        yield Ended(job, item)
+        finally:
+            for stream in streams:
+                ray.cancel(stream, force=True)
+
+
+def _cause(err: BaseException) -> BaseException:
+    """The session's own error inside Ray's wrapper, when Ray kept it."""
+    cause = getattr(err, "cause", None)
+    return cause if isinstance(cause, BaseException) else err
