@@ -18,10 +18,10 @@ import pytest
 import torch
 from helpers import SIZES, SyntheticSteps, build
 
-from slm_acl.agent.algorithm.losses import ppo_policy_loss, ppo_value_loss
 from slm_acl.agent.algorithm.ppo import PPOConfig
 from slm_acl.agent.algorithm.sac import SACConfig
 from slm_acl.agent.fast import numpy_acting, passes, selector
+from slm_acl.agent.fast import compiled
 from slm_acl.agent.fast import ppo as fast_ppo
 from slm_acl.agent.fast import sac as fast_sac
 from slm_acl.agent.fast.selector import FAST_PATHS
@@ -119,9 +119,32 @@ def test_a_setting_off_the_allow_list_runs_the_reference_and_says_why():
 
 
 def test_the_chosen_paths_are_reported_by_the_algorithm():
-    assert build("PPO", BASE["PPO"]).fast_path_info() == {"acting": "numpy", "gradients": "hand-written"}
+    short = build("PPO", BASE["PPO"]).fast_path_info()
+    assert short["acting"] == "numpy" and short["gradients"].startswith("autograd (a run of")
+    assert build("SAC", BASE["SAC"]).fast_path_info() == {"gradients": "hand-written"}
     off = build("SAC", BASE["SAC"], fast_path="off").fast_path_info()
     assert off == {"gradients": "autograd (net.fast_path is 'off')"}
+
+
+def test_ppo_compiles_its_loss_only_for_runs_long_enough_to_repay_it(monkeypatch):
+    from slm_acl.agent.algorithm.base import BodyInterface
+
+    def bodies(max_frame: int) -> list:
+        return [BodyInterface("b", None, None, num_envs=1, max_frame=max_frame)]
+
+    config = PPOConfig()  # 2048-step rollouts, 32 minibatches, 10 epochs: 320 minibatch updates per rollout
+    assert fast_ppo.planned_loss_calls(config, bodies(2048 * 100)) == 32_000
+    path = FAST_PATHS.get("PPO.gradients")
+    assert path.choose(config, "MLPNet", MLPConfig(), "cpu", bodies(2048 * 100)).name == "compiled"
+    short = path.choose(config, "MLPNet", MLPConfig(), "cpu", bodies(2048 * 10))
+    assert short.name == "autograd" and "3,200 minibatch updates" in short.reason
+    monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
+    compiled.compiler_problem.cache_clear()
+    try:
+        no_compiler = path.choose(config, "MLPNet", MLPConfig(), "cpu", bodies(2048 * 100))
+        assert no_compiler.name == "autograd" and "C++ compiler" in no_compiler.reason
+    finally:
+        compiled.compiler_problem.cache_clear()
 
 
 # ---- training with every setting: the fast paths against the reference ---------------------------
@@ -137,7 +160,7 @@ def _train(algorithm: str, config: dict, steps: int, sizes=ONE_BODY, hydra=False
 def _assert_same_training(algorithm: str, config: dict, sizes=ONE_BODY, hydra=False, steps: int = 40, **net_kw):
     fast = _train(algorithm, config, steps, sizes, hydra, **net_kw)
     reference = _train(algorithm, config, steps, sizes, hydra, fast_path="off", **net_kw)
-    assert all(c.fast for c in fast._paths.values()), fast.fast_path_info()
+    assert any(c.fast for c in fast._paths.values()), fast.fast_path_info()
     assert not any(c.fast for c in reference._paths.values())
     assert fast.opt_steps == reference.opt_steps > 0
     for (name, p), q in zip(fast.named_parameters(), reference.parameters()):
@@ -209,28 +232,44 @@ def _assert_same_grads(hand: dict, auto: dict) -> None:
         torch.testing.assert_close(hand[name], auto[name], rtol=1e-4, atol=1e-5 * scale, msg=name)
 
 
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
-@pytest.mark.parametrize("net_kw", [{}, {"shared": True}, {"critic_optim": OptimConfig(lr=1e-3)}])
-@pytest.mark.parametrize("config", [{}, {"clip_vloss": 0.2, "entropy_coef": 0.01},
-                                    {"normalize_advantage": False, "clip_eps": 0.1, "val_loss_coef": 1.0}])
-@pytest.mark.parametrize("hydra", [False, True])
-def test_ppo_hand_written_gradients_equal_autograd(activation, net_kw, config, hydra):
-    algo = build("PPO", {**BASE["PPO"], **config}, sizes=SIZES if hydra else ONE_BODY, hydra=hydra,
-                 hid_layers_activation=activation, **net_kw)
+@pytest.mark.parametrize("hydra,net_kw,config", [
+    (False, {}, {}),
+    (True, {"shared": True}, {"clip_vloss": 0.2, "entropy_coef": 0.01, "normalize_advantage": False})])
+def test_ppo_compiled_loss_gives_the_reference_gradients(hydra, net_kw, config):
+    """The compiled path is `PPO.loss` itself; compiling must not change its value or its gradients."""
+    algo = build("PPO", {**BASE["PPO"], **config}, sizes=SIZES if hydra else ONE_BODY, hydra=hydra, **net_kw)
     with torch.no_grad():
         for p in algo.nets["log_std"]:
             p.copy_(torch.linspace(-1.0, 0.3, len(p)))
     mb = ppo_minibatch(algo)
-    algo.optimizer.zero_grad(set_to_none=True)
-    auto_terms = algo.loss(mb)
-    auto_terms["loss"].backward()
-    auto = _grads(algo)
-    algo.optimizer.zero_grad(set_to_none=True)
-    hand_terms = fast_ppo.set_gradients(algo, mb)
-    _assert_same_grads(_grads(algo), auto)
+    results = []
+    for loss in (algo.loss, compiled.CompiledLoss(algo.loss, "test")):
+        algo.optimizer.zero_grad(set_to_none=True)
+        terms = loss(mb)
+        terms["loss"].backward()
+        results.append((_grads(algo), {k: float(v.detach()) for k, v in terms.items()}))
+    (auto, auto_terms), (got, got_terms) = results
+    _assert_same_grads(got, auto)
     for key in auto_terms:
-        assert float(hand_terms[key]) == pytest.approx(float(auto_terms[key].detach()), rel=1e-5, abs=1e-6), key
-    assert 0.1 < float(auto_terms["clip_fraction"]) < 0.9  # both branches of the surrogate are exercised
+        assert got_terms[key] == pytest.approx(auto_terms[key], rel=1e-5, abs=1e-6), key
+    assert 0.1 < auto_terms["clip_fraction"] < 0.9  # both branches of the surrogate are exercised
+
+
+def test_a_loss_that_fails_to_compile_falls_back_to_the_reference(caplog):
+    calls = []
+
+    def loss(x):
+        calls.append(x)
+        return x + 1
+
+    wrapped = compiled.CompiledLoss(loss, "test loss")
+
+    def broken(*args):
+        raise RuntimeError("inductor: no compiler\nmore")
+
+    wrapped._compiled = broken
+    assert wrapped(1) == 2 and wrapped(2) == 3 and calls == [1, 2]
+    assert "test loss: torch.compile failed (RuntimeError: inductor: no compiler)" in caplog.text
 
 
 @pytest.mark.parametrize("config", [{}, {"ent_coef": 0.2}, {"log_std_min": -1.0, "log_std_max": 0.5}])
@@ -259,40 +298,6 @@ def test_sac_hand_written_gradients_equal_autograd(config, hydra, activation):
     if config.get("log_std_min") == -1.0:  # the clamp must bite somewhere for this case to test it
         out = algo.nets["actor"]([batch["obs"][0]] + [None] * (len(sizes) - 1))[0][0, :, algo.act_dims[0]:]
         assert bool(((out < -1.0) | (out > 0.5)).any())
-
-
-def test_surrogate_gradient_at_ties_and_clip_bounds_equals_autograd():
-    """Ratios within a few ulps of 1 +- eps, where r A and clip(r) A can round equal outside the
-    range (autograd then halves the gradient) and clamp passes its gradient at the bounds."""
-    g = torch.Generator().manual_seed(0)
-    n, eps = 20_000, 0.2
-    base = torch.where(torch.rand(n, generator=g) < 0.5, torch.tensor(1.0 + eps), torch.tensor(1.0 - eps))
-    ratio = base + torch.randint(-3, 4, (n,), generator=g).float() * 1.2e-7
-    log_ratio = torch.log(ratio).requires_grad_()
-    adv = torch.randn(n, generator=g)
-    adv[:100] = 0.0
-    loss, _, _ = ppo_policy_loss(log_ratio, torch.zeros(n), adv, eps)
-    loss.backward()
-    hand_loss, hand_grad, _ = fast_ppo.surrogate_and_grad(log_ratio.detach(), adv, eps)
-    assert float(hand_loss) == pytest.approx(float(loss.detach()), rel=1e-6)
-    torch.testing.assert_close(hand_grad, log_ratio.grad, rtol=1e-5, atol=1e-9)
-
-
-@pytest.mark.parametrize("clip", [None, 0.2])
-def test_value_gradient_at_ties_and_clip_bounds_equals_autograd(clip):
-    g = torch.Generator().manual_seed(1)
-    n = 20_000
-    old = torch.randn(n, generator=g) * 0.1
-    value = old + (torch.rand(n, generator=g) - 0.5) * 0.6  # inside and outside the clip range
-    value[:200] = old[:200] + 0.2  # on the bound (up to rounding)
-    returns = torch.randn(n, generator=g)
-    returns[200:400] = value[200:400]  # zero error
-    value = value.requires_grad_()
-    loss = ppo_value_loss(value, old, returns, clip)
-    loss.backward()
-    hand_loss, hand_grad = fast_ppo.value_loss_and_grad(value.detach(), old, returns, clip)
-    assert float(hand_loss) == pytest.approx(float(loss.detach()), rel=1e-6)
-    torch.testing.assert_close(hand_grad, value.grad, rtol=1e-5, atol=1e-10)
 
 
 # ---- the passes ---------------------------------------------------------------------------------------

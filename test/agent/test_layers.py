@@ -1,7 +1,6 @@
 """The ensemble layer: each copy is an ordinary linear layer forward and backward, and its detached mode."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 

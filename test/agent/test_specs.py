@@ -1,4 +1,5 @@
-"""Every PPO / SAC spec shipped in spec/ runs a few hundred frames, shrunk to test size, and learns."""
+"""Every spec shipped in spec/ runs a few hundred frames, shrunk to test size, and takes gradient steps
+(whether the students learn is test_learning.py's question)."""
 from __future__ import annotations
 
 import copy

@@ -7,8 +7,8 @@ from all of them). Episodes cut by a time limit bootstrap from the value of thei
 observation; terminated ones do not.
 
 `loss` is the reference: PPO's objective as the paper writes it, on autograd. Speed-ups (acting in
-NumPy on the CPU, hand-written minibatch gradients) live in agent/fast/ and are chosen once, when
-the agent is built, by the fast-path selector (`net.fast_path: "off"` keeps the reference).
+NumPy on the CPU, `loss` under torch.compile for long runs) live in agent/fast/ and are chosen once,
+when the agent is built, by the fast-path selector (`net.fast_path: "off"` keeps the reference).
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from slm_acl.agent.algorithm.normalizer import ObsNormalizer, RewardScaler
 from slm_acl.agent.algorithm.ppo_layout import layout_for
 from slm_acl.agent.algorithm.torch_base import TorchAlgorithm, grad_norm_clip
 from slm_acl.agent.fast import numpy_acting
-from slm_acl.agent.fast import ppo as fast_ppo
+from slm_acl.agent.fast import ppo as fast_ppo  # noqa: F401  (registers PPO's fast paths)
+from slm_acl.agent.fast.compiled import CompiledLoss
 from slm_acl.agent.net.base import apply_lr_schedule, make_optimizer
 from slm_acl.agent.registry import ALGORITHMS
 from slm_acl.lib.config import Choice, param
@@ -99,6 +100,7 @@ class PPO(TorchAlgorithm):
         self._acted: list[_Acted | None] = [None] * len(self.bodies)
         self._last_next_obs: list[np.ndarray | None] = [None] * len(self.bodies)
         self.acting, self.gradients = self.choose_path("acting"), self.choose_path("gradients")
+        self._loss = CompiledLoss(self.loss, "PPO.loss") if self.gradients.fast else self.loss
 
     # ---- forward passes ----------------------------------------------------------------------
     def _policy_and_value(self, xs: list, need_value: bool = True, numpy: bool = False) -> list:
@@ -226,11 +228,8 @@ class PPO(TorchAlgorithm):
 
     def _minibatch_step(self, mb: dict[int, dict[str, torch.Tensor]]) -> dict[str, float]:
         self.optimizer.zero_grad(set_to_none=True)
-        if self.gradients.fast:
-            terms = fast_ppo.set_gradients(self, mb)
-        else:
-            terms = self.loss(mb)
-            terms["loss"].backward()
+        terms = self._loss(mb)
+        terms["loss"].backward()
         grad_norm_clip(self._params, self.max_grad_norm)
         self.optimizer.step()
         values = torch.stack([terms[k].detach() for k in LOSS_TERMS]).tolist()  # one host sync per minibatch

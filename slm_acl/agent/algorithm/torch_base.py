@@ -61,7 +61,7 @@ class TorchAlgorithm(Algorithm):
     def choose_path(self, part: str) -> PathChoice:
         """The implementation of `part` (acting, gradients) for this agent's settings and device."""
         choice = selector.choose(type(self).__name__, part, self.config, self.net_choice.name,
-                                 self.net_builder.config, self.torch_device.type)
+                                 self.net_builder.config, self.torch_device.type, self.bodies)
         self._paths[part] = choice
         return choice
 

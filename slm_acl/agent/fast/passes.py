@@ -8,9 +8,9 @@ a pass
   leaky_relu' = slope below 0);
 - forms each weight gradient in the parameter's own (copies, out, in) layout;
 - skips the input gradient of the net's first layer unless it is asked for (SAC's dQ/da).
-Any body net works (`BodyNet.stages()`: a plain MLP, a Hydra net's heads, trunk and tails). The
-losses' own derivatives are in fast/ppo.py and fast/sac.py; their parity tests compare every
-gradient with autograd's on the reference losses.
+Any body net works (`BodyNet.stages()`: a plain MLP, a Hydra net's heads, trunk and tails). SAC's
+loss derivatives are in fast/sac.py; its parity tests compare every gradient with autograd's on
+`SAC.loss`.
 """
 from __future__ import annotations
 

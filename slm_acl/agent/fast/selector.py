@@ -7,17 +7,20 @@ the net has `fast_path: "auto"`, the device and net type are handled, and every 
 configs is on the allow-list with an accepted value; anything else runs the reference path, with
 the reason. A field added to a config and not to the allow-list therefore falls back to the
 reference path (and the parity tests, generated from the config fields, fail until the fast path
-handles or refuses it). The choice is made once, when the algorithm is built; the session logs it
+handles or refuses it). A path may also state a requirement beyond
+the settings (torch.compile's: a C++ compiler, and a run long enough to repay compiling). The
+choice is made once, when the algorithm is built; the session logs it
 and records it in its resolved spec (`Algorithm.fast_path_info`).
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from slm_acl.lib.registry import Registry
 
 Predicate = Callable[[Any], bool]
+Requirement = Callable[[Any, Sequence[Any]], "str | None"]  # (config, bodies) -> why not, or None
 
 
 def any_value(value: Any) -> bool:
@@ -58,9 +61,10 @@ class FastPath:
     net: Mapping[str, Predicate]  # every field of the net configs it handles
     net_types: tuple[str, ...]  # registered net names
     devices: tuple[str, ...] = ("cpu", "cuda")
+    requirement: Requirement | None = None  # a condition beyond the settings (a compiler, a long enough run)
 
     def refusal(self, config: Any, net_type: str, net_config: Any, device: str) -> str | None:
-        """Why this path cannot run these settings, or None when it can."""
+        """Why this path cannot run these settings, or None when it can (the requirement aside)."""
         if device not in self.devices:
             return f"device {device} (handles {', '.join(self.devices)})"
         if net_type not in self.net_types:
@@ -74,10 +78,13 @@ class FastPath:
                     return f"{section}.{field.name}={value!r} is not handled"
         return None
 
-    def choose(self, config: Any, net_type: str, net_config: Any, device: str) -> PathChoice:
+    def choose(self, config: Any, net_type: str, net_config: Any, device: str,
+               bodies: Sequence[Any] = ()) -> PathChoice:
         if net_config.fast_path == "off":
             return PathChoice(self.part, self.reference, False, "net.fast_path is 'off'")
         refusal = self.refusal(config, net_type, net_config, device)
+        if refusal is None and self.requirement is not None:
+            refusal = self.requirement(config, bodies)
         if refusal:
             return PathChoice(self.part, self.reference, False, refusal)
         return PathChoice(self.part, self.name, True)
@@ -91,10 +98,11 @@ def register(path: FastPath) -> FastPath:
     return path
 
 
-def choose(algorithm: str, part: str, config: Any, net_type: str, net_config: Any, device: str) -> PathChoice:
+def choose(algorithm: str, part: str, config: Any, net_type: str, net_config: Any, device: str,
+           bodies: Sequence[Any] = ()) -> PathChoice:
     """The implementation of `part` of `algorithm` for these settings: the registered fast path when
     it handles them, else `reference`."""
     key = f"{algorithm}.{part}"
     if key not in FAST_PATHS:
         raise KeyError(f"no fast path registered for {key}; registered: {', '.join(FAST_PATHS.names())}")
-    return FAST_PATHS.get(key).choose(config, net_type, net_config, device)
+    return FAST_PATHS.get(key).choose(config, net_type, net_config, device, bodies)
