@@ -100,6 +100,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from slm_acl.curriculum.toy import NB_CUBES, ToyRun, expert_knowledge, run_teacher, toy_preset  # noqa: E402
 from slm_acl.lib.provenance import git_sha  # noqa: E402
+from slm_acl.spec import teacher_choice  # noqa: E402
 
 # An expectation this bench checks, not a published result: (ahead, behind) pairs on the final score.
 # teachDeepRL publishes no toy numbers; its original code on this toy (10 seeds, checked for this lab)
@@ -144,7 +145,7 @@ def run_one(job: dict) -> tuple[str, int, ToyRun | str]:
     try:
         cls = teacher_classes()[name]
         dists = expert_knowledge(cls, job["dim"] + job["extra_dims"], job["initial_dist"])
-        run = run_teacher(name, job["settings"], job["episodes"], seed, dim=job["dim"], nb_cubes=NB_CUBES,
+        run = run_teacher(teacher_choice(name, job["settings"]), job["episodes"], seed, dim=job["dim"], nb_cubes=NB_CUBES,
                           extra_dims=job["extra_dims"], eval_every=job["eval_every"],
                           record_samples=job["record"], **dists)
     except Exception as err:

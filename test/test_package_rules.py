@@ -35,12 +35,7 @@ FORBIDDEN = {
 }
 # (module, imported module) pairs known to break the layering, each with its owner; remove an entry when it is
 # fixed (the test fails on an entry that no longer occurs, so this list cannot rot)
-KNOWN_LAYER_BREAKS = {
-    # the toy teacher bench (moved from env/toy to curriculum/toy) validates a teacher's settings with the spec
-    # schema; the curriculum owner is to move that validation out of curriculum/ (or the bench out of the package)
-    ("slm_acl.curriculum.toy.bench", "slm_acl.spec.model"),
-    ("slm_acl.curriculum.toy.bench", "slm_acl.spec.schema"),
-}
+KNOWN_LAYER_BREAKS: set[tuple[str, str]] = set()
 
 # numpy.random names that construct or hold a generator, or save / restore the global state (checkpoints)
 NUMPY_RANDOM_ALLOWED = {"Generator", "BitGenerator", "SeedSequence", "default_rng", "PCG64", "PCG64DXSM",

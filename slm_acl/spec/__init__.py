@@ -3,6 +3,6 @@ from slm_acl import agent, curriculum, env  # noqa: F401  (fill the registries t
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.loader import load_resolved, load_spec
 from slm_acl.spec.run_spec import BodyPlan, RunSpec
-from slm_acl.spec.validate import validate
+from slm_acl.spec.validate import teacher_choice, validate
 
-__all__ = ["BodyPlan", "RunSpec", "SpecError", "load_resolved", "load_spec", "validate"]
+__all__ = ["BodyPlan", "RunSpec", "SpecError", "load_resolved", "load_spec", "teacher_choice", "validate"]

@@ -8,10 +8,13 @@ before any run folder, net or process is created.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from typing import Any
 
 import pydash
+
+from slm_acl.lib.config import Choice
 
 from slm_acl.curriculum import test_sets
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
@@ -20,9 +23,19 @@ from slm_acl.spec.env_fit import check_env_fit
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.model import CurriculumSpec, Spec
 from slm_acl.spec.run_spec import BodyPlan, RunSpec
-from slm_acl.spec.schema import build
+from slm_acl.spec.schema import build, convert
 
 __all__ = ["BodyPlan", "RunSpec", "validate"]
+
+
+def teacher_choice(name: str, settings: dict[str, Any]) -> Choice:
+    """The teacher `{"name": name, **settings}` validated exactly as a spec's `curriculum.teacher` is, for
+    code that runs teachers outside a spec (the toy bench)."""
+    if "name" in settings:
+        raise SpecError("curriculum.teacher", f"settings of teacher {name!r} must not contain 'name'; pass the "
+                        "name as the first argument")
+    field = next(f for f in dataclasses.fields(CurriculumSpec) if f.name == "teacher")
+    return convert(Any, {"name": name, **settings}, "curriculum.teacher", field.metadata)
 
 
 def validate(raw: dict[str, Any]) -> RunSpec:

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from slm_acl.curriculum.controller import CurriculumController
 from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.curriculum.teachers import TEACHERS, Gaussian, Proposal, TeacherContext
-from slm_acl.curriculum.teachers.goal_gan import GoalGANProposal
 from slm_acl.curriculum.teachers.setter_solver import SetterSolverProposal
 from slm_acl.curriculum.teachers.spdl import SelfPacedProposal
 from slm_acl.spec import SpecError, validate

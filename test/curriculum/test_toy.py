@@ -9,7 +9,7 @@ import pytest
 
 from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.toy import ToyStudent, play_teacher, run_teacher
-from slm_acl.spec.errors import SpecError
+from slm_acl.spec import SpecError, teacher_choice
 
 ORIGIN = np.array([0.05, 0.05])
 
@@ -110,9 +110,9 @@ def test_value_estimate_is_the_cells_expected_reward():
 
 
 def test_run_teacher_random_curve_and_determinism():
-    first = run_teacher("Random", {}, episodes=400, seed=5, eval_every=100, record_samples=True)
-    again = run_teacher("Random", {}, episodes=400, seed=5, eval_every=100, record_samples=True)
-    other = run_teacher("Random", {}, episodes=400, seed=6, eval_every=100, record_samples=True)
+    first = run_teacher(teacher_choice("Random", {}), episodes=400, seed=5, eval_every=100, record_samples=True)
+    again = run_teacher(teacher_choice("Random", {}), episodes=400, seed=5, eval_every=100, record_samples=True)
+    other = run_teacher(teacher_choice("Random", {}), episodes=400, seed=6, eval_every=100, record_samples=True)
     assert len(first.mastered) == 4 and first.eval_episodes.tolist() == [100, 200, 300, 400]
     assert first.samples.shape == (400, 2) and first.competence.shape == (4, 10, 10)
     np.testing.assert_array_equal(first.samples, again.samples)
@@ -122,11 +122,11 @@ def test_run_teacher_random_curve_and_determinism():
     assert 0 < first.teacher_s < first.total_s
 
 
-def test_run_teacher_validates_like_a_spec():
+def test_teachers_for_the_toy_are_validated_like_a_spec():
     with pytest.raises(SpecError, match="Random"):
-        run_teacher("Randmo", {}, episodes=10, seed=0)
+        teacher_choice("Randmo", {})
     with pytest.raises(SpecError, match="unknown key"):
-        run_teacher("Random", {"bogus": 1}, episodes=10, seed=0)
+        teacher_choice("Random", {"bogus": 1})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,7 +167,7 @@ def test_the_bench_tells_a_curriculum_from_the_wrong_way_round():
         return play_teacher(cls(NoSettings(), context), ToyStudent(), 3000, eval_every=1000).final
 
     far, walker = score(FarCorner), score(OutwardWalker)
-    uniform = run_teacher("Random", {}, episodes=3000, seed=0).final
+    uniform = run_teacher(teacher_choice("Random", {}), episodes=3000, seed=0).final
     assert far == 0.0
     assert walker >= 5.0
     assert walker > uniform >= far

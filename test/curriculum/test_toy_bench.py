@@ -21,6 +21,7 @@ import pytest
 
 from slm_acl.curriculum.teachers import TEACHERS, Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.toy import ToyStudent, expert_knowledge, play_teacher, run_teacher, toy_preset
+from slm_acl.spec import teacher_choice
 
 NB_CUBES = 5
 SEED = 0
@@ -32,7 +33,7 @@ def learning_share(name: str, episodes: int, seed: int = SEED, nb_cubes: int = N
     (updated with `settings`) and expert knowledge."""
     cls = TEACHERS.get(name)
     preset, initial_dist = toy_preset(name, cls, 2, 0)
-    run = run_teacher(name, {**preset, **(settings or {})}, episodes, seed, nb_cubes=nb_cubes, eval_every=episodes,
+    run = run_teacher(teacher_choice(name, {**preset, **(settings or {})}), episodes, seed, nb_cubes=nb_cubes, eval_every=episodes,
                       record_samples=True, reward_noise=reward_noise,
                       **expert_knowledge(cls, 2, initial_dist, nb_cubes=nb_cubes))
     return float(run.competence[-1].sum()) / episodes, run.final

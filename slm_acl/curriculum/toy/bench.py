@@ -51,7 +51,7 @@ import numpy as np
 
 from slm_acl.curriculum.controller import check_proposal
 from slm_acl.curriculum.teachers.base import Gaussian, Teacher, TeacherContext
-from slm_acl.lib.config import Choice
+from slm_acl.lib.config import Choice, as_dict
 from slm_acl.lib.seeding import SeedTree
 
 
@@ -197,18 +197,6 @@ def whole_space_dist(task_dim: int) -> Gaussian:
     return Gaussian(mean=np.full(task_dim, 0.5), std=np.full(task_dim, 0.25))
 
 
-def teacher_choice(name: str, settings: dict[str, Any]) -> Choice:
-    """The teacher `{"name": name, **settings}` validated exactly as a spec's `curriculum.teacher` is."""
-    # imported here: slm_acl.spec imports slm_acl.curriculum, this module's parent package
-    from slm_acl.spec import schema
-    from slm_acl.spec.model import CurriculumSpec
-
-    if "name" in settings:
-        raise ValueError(f"settings of teacher {name!r} must not contain 'name'; pass the name as the first argument")
-    field = next(f for f in dataclasses.fields(CurriculumSpec) if f.name == "teacher")
-    return schema.convert(Any, {"name": name, **settings}, "curriculum.teacher", field.metadata)
-
-
 def _check_dist(dist: Gaussian | None, task_dim: int, key: str) -> None:
     if dist is None:
         return
@@ -221,15 +209,16 @@ def _check_dist(dist: Gaussian | None, task_dim: int, key: str) -> None:
         raise ValueError(f"{key}.std: every std must be > 0, got {dist.std!r}")
 
 
-def run_teacher(name: str, settings: dict[str, Any], episodes: int, seed: int, dim: int = 2,
+def run_teacher(teacher: Choice, episodes: int, seed: int, dim: int = 2,
                 nb_cubes: int = 10, extra_dims: int = 0, eval_every: int = 1000,
                 success_return: float | None = 0.75, initial_dist: Gaussian | None = None,
                 target_dist: Gaussian | None = None, record_samples: bool = False,
                 reward_noise: float = 0.0) -> ToyRun:
-    """Build the registered teacher `name` with `settings` and let it teach a fresh ToyStudent.
+    """Build `teacher` and let it teach a fresh ToyStudent.
 
     Args:
-        name, settings: the teacher as a spec names it: `{"name": name, **settings}`.
+        teacher: a validated teacher, as a spec's `curriculum.teacher` holds it
+            (`slm_acl.spec.teacher_choice(name, settings)` validates one from a name and settings).
         episodes: episodes to play.
         seed: root of the teacher's and the student's generators (`SeedTree(seed)`, names
             "teacher" and "toy_student"): the same seed gives the same run.
@@ -242,7 +231,6 @@ def run_teacher(name: str, settings: dict[str, Any], episodes: int, seed: int, d
         record_samples: keep every task played and the competence grid at each evaluation (GIFs).
 
     Raises:
-        SpecError: unknown teacher name or invalid settings (the spec validator's own message).
         ValueError: a teacher's need (success_return, initial_dist, target_dist) is not met.
     """
     seeds = SeedTree(seed)
@@ -253,7 +241,7 @@ def run_teacher(name: str, settings: dict[str, Any], episodes: int, seed: int, d
     _check_dist(target_dist, task_dim, "target_dist")
     context = TeacherContext(dim=task_dim, rng=seeds.generator("teacher"), success_return=success_return,
                              initial_dist=initial_dist, target_dist=target_dist)
-    choice = teacher_choice(name, settings)
+    choice, name = teacher, teacher.name
     # the spec validator's checks of a teacher's needs (slm_acl.spec.validate._check_curriculum)
     for need, value, fix in (("needs_success_return", success_return, "a success definition: pass success_return"),
                              ("needs_initial_dist", initial_dist,
@@ -264,7 +252,7 @@ def run_teacher(name: str, settings: dict[str, Any], episodes: int, seed: int, d
             raise ValueError(f"teacher {name} needs {fix}")
     return play_teacher(choice.build(context), student, episodes, seed=seed, eval_every=eval_every,
                         success_return=success_return, record_samples=record_samples, name=name,
-                        settings=settings)
+                        settings=as_dict(choice.config))
 
 
 def play_teacher(teacher: Teacher, student: ToyStudent, episodes: int, *, seed: int = 0, eval_every: int = 1000,
