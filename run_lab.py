@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a failed run: one readable line, details in the session log
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         if os.environ.get("SLM_ACL_TRACEBACK"):
+            for failure in getattr(err, "failures", []):  # a trial's failed sessions: their own tracebacks
+                print(f"--- {failure.name}:\n{failure.traceback}", file=sys.stderr)
             raise
         return EXIT_RUN_ERROR
     return 0

@@ -195,7 +195,7 @@ def sac_step_flops(batch: int, hid: list[int], obs: int = OBS, act: int = ACT, c
               (weight grads + input grads but the first layer)                         A + 2Q + 2Q + A + A'
     where Q' and A' are the layer MACs without the first layer. `critic_grads_in_actor_step` adds
     the 2Q of critic weight gradients that SB3's actor backward also forms (and then discards).
-    `min_q_input_grads_only` (the lab's hand-written step, sac_grad.py): the Q input gradients of the
+    `min_q_input_grads_only` (the lab's hand-written step, agent/fast/sac.py): the Q input gradients of the
     actor step go through the twin that is the minimum for each sample only, and at the first layer
     only to the action columns: Q' + act x hid[0] instead of 2Q.
     """

@@ -6,29 +6,13 @@ layout, so it depends on no part of experiment/ and works as well on a folder co
 """
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
 from typing import Sequence
 
 from slm_acl.analysis import graphs
 from slm_acl.analysis.curriculum_graphs import curriculum_graphs
+from slm_acl.analysis.files import BodyFiles
 from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.spec.validate import BodyPlan
-
-
-@dataclasses.dataclass(frozen=True)
-class BodyFiles:
-    """One body of one session: the tables it wrote and where its graphs go."""
-
-    title: str  # e.g. "t_t0_s0 a0_e0_b0"
-    session_df: Path
-    eval_df: Path
-    curriculum_df: Path
-    teacher_df: Path
-    graph_stem: Path  # graphs are `{graph_stem}_session_graph.png`, `{graph_stem}_curriculum.png|.gif`
-
-    def graph(self, suffix: str) -> Path:
-        return self.graph_stem.with_name(f"{self.graph_stem.name}_{suffix}")
 
 
 def session_graphs(bodies: Sequence[tuple[BodyPlan, BodyFiles]]) -> None:

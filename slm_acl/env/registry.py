@@ -24,7 +24,7 @@ class LabEnv:
     """A lab env: where Gymnasium makes it, the task parameters it accepts and its embodiments.
 
     `task_params` is the env class's own `task_params` (name -> (low, high) for a scalar, (low, high, size)
-    for a vector parameter), passed at registration rather than copied, so the two cannot drift apart.
+    for a vector parameter), read from the class at registration rather than written out again here.
     """
 
     gym_id: str

@@ -14,7 +14,7 @@ from typing import Any
 from slm_acl.lib.io import load_torch, save_torch
 from slm_acl.lib.provenance import git_sha, package_versions
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: teachers hand out Proposal objects; in-flight ones are saved by the controller
 
 
 class CheckpointError(RuntimeError):

@@ -5,7 +5,7 @@ import dataclasses
 import datetime
 from pathlib import Path
 
-from slm_acl.analysis.session_graphs import BodyFiles
+from slm_acl.analysis.files import BodyFiles
 
 FOLDERS = ("info", "model", "graph", "video", "log")
 

@@ -116,6 +116,9 @@ class Session:
 
     # ---- set-up -------------------------------------------------------------------------
     def _build(self) -> None:
+        # the session's resolved spec first, so a session that fails while building still has one; it is
+        # written again below with the implementations its agents chose
+        write_resolved_spec(self.run, self.paths, self.trial, self.session, self.seed_trial)
         seed_torch(self.seeds.integer("torch"))
         self.space = AEBSpace.build(self.run, self.seeds)
         try:

@@ -18,13 +18,15 @@ import pytest
 import torch
 from helpers import SIZES, SyntheticSteps, build
 
+from slm_acl.agent.algorithm.base import Transition
+
 from slm_acl.agent.algorithm.ppo import PPOConfig
 from slm_acl.agent.algorithm.sac import SACConfig
 from slm_acl.agent.fast import numpy_acting, passes, selector
 from slm_acl.agent.fast import compiled
 from slm_acl.agent.fast import ppo as fast_ppo
 from slm_acl.agent.fast import sac as fast_sac
-from slm_acl.agent.fast.selector import FAST_PATHS
+from slm_acl.agent.fast.selector import EVERY_FIELD, FAST_PATHS
 from slm_acl.agent.net.base import OptimConfig
 from slm_acl.agent.net.hydra import HydraMLPConfig, HydraMLPNet
 from slm_acl.agent.net.layers import ACTIVATIONS, EnsembleLinear
@@ -99,9 +101,11 @@ CASES = [(algorithm, name, value) for algorithm in CONFIGS for name, value in fi
 def test_every_field_is_on_the_allow_list(key):
     path = FAST_PATHS.get(key)
     config_fields = {f.name for f in dataclasses.fields(CONFIGS[path.algorithm])}
-    net_fields = {f.name for cfg in (MLPConfig, HydraMLPConfig) for f in dataclasses.fields(cfg)}
-    assert set(path.config) == config_fields, f"{key}: decide for {config_fields ^ set(path.config)}"
-    assert set(path.net) == net_fields, f"{key}: decide for {net_fields ^ set(path.net)}"
+    net_fields = {f.name for cfg in NET_CONFIGS.values() for f in dataclasses.fields(cfg)}
+    for section, allowed, fields in (("config", path.config, config_fields), ("net", path.net, net_fields)):
+        if allowed is EVERY_FIELD:  # the path runs the reference code itself (a compiled reference loss)
+            continue
+        assert set(allowed) == fields, f"{key}.{section}: decide for {fields ^ set(allowed)}"
 
 
 def test_a_setting_off_the_allow_list_runs_the_reference_and_says_why():
@@ -109,7 +113,13 @@ def test_a_setting_off_the_allow_list_runs_the_reference_and_says_why():
     class Extended(PPOConfig):
         new_trick: bool = False
 
-    choice = selector.choose("PPO", "gradients", Extended(), "MLPNet", MLPConfig(), "cpu")
+    choice = selector.choose("PPO", "acting", Extended(), "MLPNet", MLPConfig(), "cpu")
+    assert not choice.fast and choice.name == "torch" and "new_trick" in choice.reason
+    @dataclasses.dataclass(frozen=True)
+    class ExtendedSAC(SACConfig):
+        new_trick: bool = False
+
+    choice = selector.choose("SAC", "gradients", ExtendedSAC(), "MLPNet", MLPConfig(), "cpu")
     assert not choice.fast and choice.name == "autograd" and "new_trick" in choice.reason
     off = selector.choose("PPO", "gradients", PPOConfig(), "MLPNet", MLPConfig(fast_path="off"), "cpu")
     assert not off.fast and "fast_path" in str(off)
@@ -180,17 +190,43 @@ def test_fast_path_trains_like_the_reference_for_every_setting(algorithm, field,
     _assert_same_training(algorithm, config, hid_layers_activation="relu" if algorithm == "SAC" else "tanh")
 
 
-NET_CASES = [{"hid_layers_activation": a} for a in ACTIVATIONS] + [
-    {"shared": True}, {"critic_optim": OptimConfig(lr=1e-3)}, {"clip_grad_val": 0.1},
-    {"init_fn": "xavier_uniform_"}, {"hid_layers": []}, {"hid_layers": [16, 8, 4]}]
+NET_CONFIGS = {"MLPNet": MLPConfig, "HydraMLPNet": HydraMLPConfig}
+# net values the generic rule cannot make: layer lists, a CPU-only machine's gpu setting
+NET_SPECIAL = {"hid_layers": [[], [16, 8, 4]], "head_layers": [[8, 8]], "tail_layers": [[], [8]], "gpu": [False],
+               "optim": [OptimConfig(lr=1e-2, eps=1e-5)]}
 
 
-@pytest.mark.parametrize("algorithm", ["PPO", "SAC"])
-@pytest.mark.parametrize("net_kw", NET_CASES, ids=[repr(k) for k in NET_CASES])
-@pytest.mark.parametrize("hydra", [False, True], ids=["one body MLPNet", "two bodies HydraMLPNet"])
-def test_fast_path_trains_like_the_reference_for_every_net(algorithm, net_kw, hydra):
-    if net_kw.get("hid_layers") == [] and hydra:
+def net_values(net_type: str) -> list[tuple[str, Any]]:
+    """(field, value) for every field of the net type's config, each value other than the test base's."""
+    cls = NET_CONFIGS[net_type]
+    hints = typing.get_type_hints(cls)
+    out = []
+    for field in dataclasses.fields(cls):
+        base = getattr(cls(), field.name)
+        values = NET_SPECIAL.get(field.name) or _values_of_type(hints[field.name], base, dict(field.metadata))
+        assert values, f"{net_type}.{field.name}: no value to test"
+        out += [(field.name, v) for v in values]
+    return out
+
+
+NET_CASES = [(algorithm, net_type, name, value) for net_type in NET_CONFIGS for name, value in net_values(net_type)
+             for algorithm in CONFIGS]
+
+
+@pytest.mark.parametrize("algorithm,net_type,field,value", NET_CASES,
+                         ids=[f"{a}-{n}.{f}={v!r}" for a, n, f, v in NET_CASES])
+def test_fast_path_trains_like_the_reference_for_every_net_setting(algorithm, net_type, field, value):
+    hydra = net_type == "HydraMLPNet"
+    net_kw = {field: value}
+    if hydra and field in ("hid_layers", "tail_layers") and value == []:
         net_kw = {"hid_layers": [], "tail_layers": []}  # head straight into the tails
+    path = FAST_PATHS.get(f"{algorithm}.{'acting' if algorithm == 'PPO' else 'gradients'}")
+    refused = path.refusal(CONFIGS[algorithm](**BASE[algorithm]), net_type, NET_CONFIGS[net_type](**net_kw), "cpu")
+    if refused or field == "fast_path":  # refused, or switched off: the reference runs, and says why
+        algo = build(algorithm, BASE[algorithm], sizes=SIZES if hydra else ONE_BODY, hydra=hydra, **net_kw)
+        assert not any(c.fast for c in algo._paths.values())
+        assert all((field in c.reason) or c.reason == "net.fast_path is 'off'" for c in algo._paths.values())
+        return
     _assert_same_training(algorithm, BASE[algorithm], SIZES if hydra else ONE_BODY, hydra, **net_kw)
 
 
@@ -243,11 +279,16 @@ def test_ppo_compiled_loss_gives_the_reference_gradients(hydra, net_kw, config):
             p.copy_(torch.linspace(-1.0, 0.3, len(p)))
     mb = ppo_minibatch(algo)
     results = []
-    for loss in (algo.loss, compiled.CompiledLoss(algo.loss, "test")):
+    wrapped = compiled.CompiledLoss(algo.loss, "test", list(algo.parameters()))
+    for compiled_path in (False, True):
         algo.optimizer.zero_grad(set_to_none=True)
-        terms = loss(mb)
-        terms["loss"].backward()
+        if compiled_path:
+            terms = wrapped.backward(mb)
+        else:
+            terms = algo.loss(mb)
+            terms["loss"].backward()
         results.append((_grads(algo), {k: float(v.detach()) for k, v in terms.items()}))
+    assert wrapped.compiled  # it compiled (no silent fallback to the eager loss)
     (auto, auto_terms), (got, got_terms) = results
     _assert_same_grads(got, auto)
     for key in auto_terms:
@@ -255,21 +296,56 @@ def test_ppo_compiled_loss_gives_the_reference_gradients(hydra, net_kw, config):
     assert 0.1 < auto_terms["clip_fraction"] < 0.9  # both branches of the surrogate are exercised
 
 
-def test_a_loss_that_fails_to_compile_falls_back_to_the_reference(caplog):
-    calls = []
+def test_ppo_trains_on_its_compiled_loss_like_the_reference(monkeypatch):
+    """Whole rollouts on the compiled path: two Hydra bodies of 1 and 4 sub-envs, so minibatches are ragged
+    and the small body sits some out (other input structures, other graphs)."""
+    monkeypatch.setattr(fast_ppo, "MIN_LOSS_CALLS", 0)
+    config = {"time_horizon": 2, "minibatch_size": 2, "training_epoch": 2}  # 2 and 8 samples: 4 minibatches
+    torch.manual_seed(0)
+    fast = build("PPO", config, hydra=True, num_envs=[1, 4])
+    torch.manual_seed(0)
+    reference = build("PPO", config, hydra=True, num_envs=[1, 4], fast_path="off")
+    assert fast.gradients.name == "compiled" and fast._compiled is not None
+    for algo in (fast, reference):
+        stream = SyntheticSteps(num_envs=1)
+        stream.obs = [stream.obs[0], np.repeat(stream.obs[1], 4, axis=0)]
+        for t in range(12):  # six rollouts
+            actions = algo.act(stream.obs)
+            algo.update([Transition(stream.obs[b], np.clip(a, -1, 1), a.sum(1).astype(np.float32), stream.obs[b],
+                                    np.zeros(len(a), bool), np.full(len(a), t % 5 == 4))
+                         for b, a in enumerate(actions)])
+    assert fast._compiled.compiled and fast.opt_steps == reference.opt_steps == 48
+    for (name, p), q in zip(fast.named_parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q, rtol=2e-4, atol=2e-5, msg=lambda m: f"{name}: {m}")
+
+
+class _FailingBackward(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("inductor: backward compile failed\nmore")
+
+
+def test_a_loss_that_fails_to_compile_falls_back_to_the_reference_forward_or_backward(caplog):
+    weight = torch.nn.Parameter(torch.tensor([2.0]))
 
     def loss(x):
-        calls.append(x)
-        return x + 1
+        return {"loss": (weight * x).sum()}
 
-    wrapped = compiled.CompiledLoss(loss, "test loss")
-
-    def broken(*args):
-        raise RuntimeError("inductor: no compiler\nmore")
-
-    wrapped._compiled = broken
-    assert wrapped(1) == 2 and wrapped(2) == 3 and calls == [1, 2]
-    assert "test loss: torch.compile failed (RuntimeError: inductor: no compiler)" in caplog.text
+    for broken in (lambda x: (_ for _ in ()).throw(RuntimeError("inductor: no compiler\nmore")),  # in forward
+                   lambda x: {"loss": _FailingBackward.apply(weight * x).sum()}):  # in the backward pass
+        wrapped = compiled.CompiledLoss(loss, "test loss", [weight])
+        wrapped._compiled = broken
+        weight.grad = None
+        terms = wrapped.backward(torch.tensor([3.0]))
+        assert float(terms["loss"]) == 6.0 and float(weight.grad) == 3.0  # the eager step, gradients not doubled
+        assert not wrapped.compiled
+        wrapped.backward(torch.tensor([1.0]))  # later steps run eagerly without trying again
+        assert float(weight.grad) == 4.0
+    assert caplog.text.count("test loss: torch.compile failed (RuntimeError: inductor:") == 2
 
 
 @pytest.mark.parametrize("config", [{}, {"ent_coef": 0.2}, {"log_std_min": -1.0, "log_std_max": 0.5}])

@@ -250,3 +250,25 @@ def test_value_estimate_learns_the_discounted_return_in_reward_units(algorithm, 
         obs = nxt
     estimate = algo.value_estimate(0, rng.normal(size=(50, 3)).astype(np.float32))
     assert np.all(np.abs(estimate - 20.0) < 3.0), estimate
+
+
+def test_agents_with_different_budgets_run_until_the_last_body_is_done():
+    """Two agents, one body each, budgets of 20 and 40 frames: the first agent idles while the second runs."""
+    from slm_acl.aeb.space import AEBSpace
+    from slm_acl.lib.seeding import SeedTree
+    from slm_acl.spec import validate
+
+    agent = {"algorithm": {"name": "PPO", "time_horizon": 8, "minibatch_size": 4}, "net": {"type": "MLPNet"},
+             "memory": {"name": "OnPolicyBatch"}}
+    raw = {"name": "two_budgets", "agent": [agent, agent],
+           "env": [{"name": "Pendulum-v1", "max_frame": 20}, {"name": "Pendulum-v1", "max_frame": 40}],
+           "body": {"product": "inner"}}
+    space = AEBSpace.build(validate(raw), SeedTree(0))
+    try:
+        space.reset()
+        while not space.done:
+            space.step()
+        assert [b.clock.frame for b in space.bodies] == [20, 40]
+        assert space.agents[0].algorithm.act([None]) == [None]
+    finally:
+        space.close()

@@ -1,6 +1,7 @@
 """RIAC, ADR and Oracle: their published mechanics, exact resume, and robustness to any returns."""
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from slm_acl.curriculum.controller import CurriculumController
 from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.curriculum.teachers import TEACHERS, Gaussian, Proposal, TeacherContext
+from slm_acl.curriculum.teachers.adr import ADRProposal
 from slm_acl.curriculum.teachers.riac import RIAC, cut_interests, split_scores, window_alp
 from slm_acl.spec import SpecError, validate
 
@@ -119,27 +121,53 @@ def test_riac_focuses_on_the_learnable_corner():
 
 # --- ADR ----------------------------------------------------------------------------------------
 
+def _on_bound(teacher, task: list[float], side: int, dim: int) -> ADRProposal:
+    """A proposal sampled on one bound of `teacher`'s box, as `sample_task` makes them."""
+    return ADRProposal(np.array(task), [(side, dim, int(teacher.versions[side, dim]))])
+
+
 def test_adr_box_grows_from_the_start_point_and_shrinks_under_the_low_threshold():
     teacher = make("ADR", initial_dist=Gaussian(np.array([0.5, 0.5]), np.array([0.1, 0.1])),
                    max_reward_thr=10.0, min_reward_thr=1.0, step_size=0.1, queue_len=4)
     assert teacher.low.tolist() == [0.5, 0.5] == teacher.high.tolist()
     for _ in range(4):  # the box is a point: every task sits on all bounds
-        teacher.update(teacher.sample_task(), 12.0, False)
+        proposal = teacher.sample_task()
+        assert {(side, dim) for side, dim, _ in proposal.bounds} == {(0, 0), (0, 1), (1, 0), (1, 1)}
+        teacher.update(proposal, 12.0, False)
     np.testing.assert_allclose(teacher.low, [0.4, 0.4])
     np.testing.assert_allclose(teacher.high, [0.6, 0.6])
     for _ in range(4):  # tasks on dim 0's max only, failing: that bound alone narrows
-        teacher.update(Proposal(np.array([teacher.high[0], 0.5])), 0.5, False)
+        teacher.update(_on_bound(teacher, [teacher.high[0], 0.5], 1, 0), 0.5, False)
     np.testing.assert_allclose(teacher.high, [0.5, 0.6])
     np.testing.assert_allclose(teacher.low, [0.4, 0.4])
     for _ in range(4):  # in between the thresholds: nothing moves, the queue restarts
-        teacher.update(Proposal(np.array([0.45, teacher.low[1]])), 5.0, False)
+        teacher.update(_on_bound(teacher, [0.45, teacher.low[1]], 0, 1), 5.0, False)
     np.testing.assert_allclose(teacher.low, [0.4, 0.4])
     assert teacher.queues[0][1] == []
-    for _ in range(4):  # a task off its bound by rounding (e.g. a raw-units round trip) still counts on it
-        teacher.update(Proposal(np.array([0.45, teacher.low[1] + 1e-12])), 20.0, False)
+    for _ in range(4):
+        teacher.update(_on_bound(teacher, [0.45, teacher.low[1]], 0, 1), 20.0, False)
     np.testing.assert_allclose(teacher.low, [0.4, 0.3])
     assert teacher.info() == {"low": teacher.low.tolist(), "high": teacher.high.tolist(), "episodes": 16,
                               "bound_moves": 6}
+
+
+def test_adr_counts_in_flight_episodes_on_the_bound_they_were_sampled_on():
+    """Several sub-envs: episodes sampled on a bound end in any order, some after the bound moved. Each
+    outcome goes to its own bound while that bound stays where it was sampled (a value test against the
+    bounds at update time drops them once any bound has moved), and none counts for a bound's new place."""
+    teacher = make("ADR", dim=1, initial_dist=Gaussian(np.array([0.5]), np.array([0.1])),
+                   max_reward_thr=10.0, min_reward_thr=1.0, step_size=0.1, queue_len=1, boundary_sampling_p=1.0)
+    in_flight = [teacher.sample_task() for _ in range(4)]  # all sampled on the starting point: both bounds
+    teacher.update(in_flight[2], 12.0, False)  # widens both bounds: the other three are now from old bounds
+    np.testing.assert_allclose([teacher.low[0], teacher.high[0]], [0.4, 0.6])
+    for proposal in (in_flight[3], in_flight[0], in_flight[1]):
+        teacher.update(proposal, 12.0, False)
+    np.testing.assert_allclose([teacher.low[0], teacher.high[0]], [0.4, 0.6])  # stale outcomes moved nothing
+    on_max = [teacher.sample_task() for _ in range(50)]
+    on_max = [p for p in on_max if p.bounds == [(1, 0, 1)]][:2]
+    assert len(on_max) == 2 and np.all([p.task[0] == 0.6 for p in on_max])
+    teacher.update(on_max[1], 12.0, False)  # out of order, the bound still where both were sampled: counts
+    np.testing.assert_allclose(teacher.high[0], 0.7)
 
 
 def test_adr_never_leaves_the_unit_cube_and_min_stays_below_max():
@@ -215,7 +243,7 @@ def test_adr_success_signal_needs_a_success_definition():
     teacher = make("ADR", max_reward_thr=0.8, min_reward_thr=0.2, signal="success", success_return=1.0,
                    queue_len=2, initial_dist=Gaussian(np.array([0.5, 0.5]), np.ones(2)))
     for _ in range(2):
-        teacher.update(Proposal(np.array([0.5, 0.5])), -1e9, True)  # successes widen, whatever the return
+        teacher.update(teacher.sample_task(), -1e9, True)  # successes widen, whatever the return
     assert teacher.high[0] > 0.5
 
 
@@ -333,9 +361,11 @@ def test_fuzz_any_returns_any_dim_tasks_stay_in_the_unit_cube(dim, rewards, seed
     plot_rng = np.random.default_rng(seed)
     for teacher in teachers:
         for k, r in enumerate(rewards * 2):
-            task = teacher.sample_task().task
+            proposal = teacher.sample_task()
+            task = proposal.task
             assert task.shape == (dim,) and np.all((task >= 0) & (task <= 1))
-            teacher.update(Proposal(task + 1e-13 * (-1) ** k), r, r > 0)  # rounding noise, even just outside [0, 1]
+            noisy = dataclasses.replace(proposal, task=task + 1e-13 * (-1) ** k)  # rounding, even just outside [0, 1]
+            teacher.update(noisy, r, r > 0)
         assert np.all((teacher.non_exploratory_sample(plot_rng) >= 0) & (teacher.non_exploratory_sample(plot_rng) <= 1))
         pickle.dumps(teacher.state_dict())
         teacher.info()

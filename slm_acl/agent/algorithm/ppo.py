@@ -100,7 +100,7 @@ class PPO(TorchAlgorithm):
         self._acted: list[_Acted | None] = [None] * len(self.bodies)
         self._last_next_obs: list[np.ndarray | None] = [None] * len(self.bodies)
         self.acting, self.gradients = self.choose_path("acting"), self.choose_path("gradients")
-        self._loss = CompiledLoss(self.loss, "PPO.loss") if self.gradients.fast else self.loss
+        self._compiled = CompiledLoss(self.loss, "PPO.loss", self._params) if self.gradients.fast else None
 
     # ---- forward passes ----------------------------------------------------------------------
     def _policy_and_value(self, xs: list, need_value: bool = True, numpy: bool = False) -> list:
@@ -132,6 +132,8 @@ class PPO(TorchAlgorithm):
 
     # ---- acting -----------------------------------------------------------------------------
     def act(self, obs: Sequence[np.ndarray | None], deterministic: bool = False) -> list[np.ndarray | None]:
+        if all(o is None for o in obs):  # every body of this agent is done (another agent still runs)
+            return [None] * len(obs)
         normed = [None if o is None else self.obs_norm[b](o, update=not deterministic) for b, o in enumerate(obs)]
         actions: list[np.ndarray | None] = [None] * len(obs)
         for b, out in enumerate(self._acting_forward(normed, need_value=not deterministic)):
@@ -228,8 +230,11 @@ class PPO(TorchAlgorithm):
 
     def _minibatch_step(self, mb: dict[int, dict[str, torch.Tensor]]) -> dict[str, float]:
         self.optimizer.zero_grad(set_to_none=True)
-        terms = self._loss(mb)
-        terms["loss"].backward()
+        if self._compiled is not None:
+            terms = self._compiled.backward(mb)
+        else:
+            terms = self.loss(mb)
+            terms["loss"].backward()
         grad_norm_clip(self._params, self.max_grad_norm)
         self.optimizer.step()
         values = torch.stack([terms[k].detach() for k in LOSS_TERMS]).tolist()  # one host sync per minibatch

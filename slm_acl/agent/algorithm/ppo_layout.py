@@ -4,8 +4,8 @@
 - "shared": one net whose hidden layers are shared, the value as one more output;
 - "split": two nets, needed only when the critic has its own optimiser settings.
 
-A layout builds its nets, reads each body's (action mean, value) from their outputs, and maps
-gradients of those back onto the outputs (the hand-written gradients of agent/fast/ppo.py).
+A layout builds its nets and reads each body's (action mean, value) from their outputs (torch tensors
+in training, NumPy arrays when acting in NumPy).
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ class Layout:
     critic_nets: tuple[str, ...]  # the nets that are only needed for the value
     build: Callable[[Any], dict[str, torch.nn.Module]]  # (PPO) -> nets
     policy_and_value: Callable[[Outputs, int], tuple[Any, Any]]  # (outputs, act_dim) -> (mean (B, a), value (B,))
-    output_grads: Callable[[torch.Tensor, torch.Tensor, Outputs], dict[str, torch.Tensor]]
 
 
 def _build_actor_critic(algo: Any, twin: bool) -> dict[str, torch.nn.Module]:
@@ -43,21 +42,6 @@ def _build_split(algo: Any) -> dict[str, torch.nn.Module]:
             "critic": algo.build_net(algo.obs_dims, [1] * len(algo.bodies))}
 
 
-def _twin_grads(grad_mean: torch.Tensor, grad_value: torch.Tensor, outs: Outputs) -> dict[str, torch.Tensor]:
-    grad = torch.zeros_like(outs["actor_critic"])
-    grad[0] = grad_mean
-    grad[1, :, 0] = grad_value
-    return {"actor_critic": grad}
-
-
-def _shared_grads(grad_mean: torch.Tensor, grad_value: torch.Tensor, outs: Outputs) -> dict[str, torch.Tensor]:
-    grad = torch.zeros_like(outs["actor_critic"])
-    a = grad_mean.shape[1]
-    grad[0, :, :a] = grad_mean
-    grad[0, :, a] = grad_value
-    return {"actor_critic": grad}
-
-
 def _split_values(outs: Outputs, a: int) -> tuple[Any, Any]:
     critic = outs.get("critic")
     return outs["actor"][0], None if critic is None else critic[0, :, 0]
@@ -65,11 +49,10 @@ def _split_values(outs: Outputs, a: int) -> tuple[Any, Any]:
 
 LAYOUTS: dict[str, Layout] = {
     "twin": Layout("twin", ("actor_critic",), (), lambda algo: _build_actor_critic(algo, twin=True),
-                   lambda outs, a: (outs["actor_critic"][0], outs["actor_critic"][1, :, 0]), _twin_grads),
+                   lambda outs, a: (outs["actor_critic"][0], outs["actor_critic"][1, :, 0])),
     "shared": Layout("shared", ("actor_critic",), (), lambda algo: _build_actor_critic(algo, twin=False),
-                     lambda outs, a: (outs["actor_critic"][0, :, :a], outs["actor_critic"][0, :, a]), _shared_grads),
-    "split": Layout("split", ("actor", "critic"), ("critic",), _build_split, _split_values,
-                    lambda gm, gv, outs: {"actor": gm.unsqueeze(0), "critic": gv.reshape(1, -1, 1)}),
+                     lambda outs, a: (outs["actor_critic"][0, :, :a], outs["actor_critic"][0, :, a])),
+    "split": Layout("split", ("actor", "critic"), ("critic",), _build_split, _split_values),
 }
 
 

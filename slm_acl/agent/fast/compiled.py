@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 import shutil
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -44,22 +44,38 @@ def compiler_problem() -> str | None:
 
 
 class CompiledLoss:
-    """`loss` under torch.compile, falling back to `loss` itself if compiling fails."""
+    """`loss` under torch.compile, with its backward pass; falls back to `loss` itself if compiling fails.
 
-    def __init__(self, loss: Callable[..., Any], name: str):
+    `backward(*args)` computes `loss(*args)` and back-propagates `terms[key]`, the way the reference
+    path does. Both halves sit in the guard: AOTAutograd compiles the backward graph lazily, at the
+    first `.backward()`, so a compiler failure can surface there too. After a failure every gradient
+    of `params` is cleared and the step is taken again eagerly, and so are all later ones.
+    """
+
+    def __init__(self, loss: Callable[..., dict], name: str, params: Sequence[torch.Tensor], key: str = "loss"):
         import torch._inductor.config as inductor_config
 
         inductor_config.compile_threads = 1
-        self.loss, self.name = loss, name
-        self._compiled: Callable[..., Any] | None = torch.compile(loss)
+        self.loss, self.name, self.params, self.key = loss, name, list(params), key
+        self._compiled: Callable[..., dict] | None = torch.compile(loss)
 
-    def __call__(self, *args: Any) -> Any:
-        if self._compiled is None:
-            return self.loss(*args)
-        try:
-            return self._compiled(*args)
-        except Exception as err:  # noqa: BLE001 - a compiler failure must not end a training run
-            log.warning(f"{self.name}: torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                        "running the reference loss eagerly from now on")
-            self._compiled = None
-            return self.loss(*args)
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled loss is still in use (False after a fallback)."""
+        return self._compiled is not None
+
+    def backward(self, *args: Any) -> dict:
+        if self._compiled is not None:
+            try:
+                terms = self._compiled(*args)
+                terms[self.key].backward()
+                return terms
+            except Exception as err:  # noqa: BLE001 - a compiler failure must not end a training run
+                log.warning(f"{self.name}: torch.compile failed ({type(err).__name__}: "
+                            f"{str(err).splitlines()[0][:200]}); running the reference loss eagerly from now on")
+                self._compiled = None
+                for p in self.params:
+                    p.grad = None
+        terms = self.loss(*args)
+        terms[self.key].backward()
+        return terms

@@ -12,17 +12,16 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from slm_acl.agent.fast.compiled import MIN_LOSS_CALLS, compiler_problem
-from slm_acl.agent.fast.selector import FastPath, any_value, one_of, register
+from slm_acl.agent.fast.numpy_acting import NUMPY_ACTIVATIONS
+from slm_acl.agent.fast.selector import EVERY_FIELD, FastPath, any_value, one_of, register
 
-NET_TYPES = ("MLPNet", "HydraMLPNet")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "leaky_relu")
-# Every net setting. NumPy acting walks any body net's stages and has every activation; the
-# compiled loss is the reference itself.
-NET_FIELDS = {"hid_layers": any_value, "hid_layers_activation": one_of(*ACTIVATIONS), "init_fn": any_value,
-              "clip_grad_val": any_value, "shared": any_value, "optim": any_value, "critic_optim": any_value,
-              "gpu": any_value, "fast_path": any_value, "head_layers": any_value, "tail_layers": any_value}
-# Every PPO setting: acting and the compiled loss run the reference code for all of them.
-CONFIG_FIELDS = {name: any_value for name in (
+# NumPy acting: every body net (it walks `BodyNet.stages()`), every activation with a NumPy twin;
+# the other settings act around it, on the reference code (observation normalisation, sampling).
+ACTING_NET_FIELDS = {"hid_layers": any_value, "hid_layers_activation": one_of(*NUMPY_ACTIVATIONS),
+                     "init_fn": any_value, "clip_grad_val": any_value, "shared": any_value, "optim": any_value,
+                     "critic_optim": any_value, "gpu": any_value, "fast_path": any_value, "head_layers": any_value,
+                     "tail_layers": any_value}
+ACTING_CONFIG_FIELDS = {name: any_value for name in (
     "gamma", "lam", "clip_eps", "clip_vloss", "val_loss_coef", "entropy_coef", "time_horizon", "minibatch_size",
     "training_epoch", "normalize_advantage", "normalize_obs", "normalize_reward", "obs_clip", "reward_clip",
     "log_std_init", "target_kl")}
@@ -30,6 +29,8 @@ CONFIG_FIELDS = {name: any_value for name in (
 
 def planned_loss_calls(config: Any, bodies: Sequence[Any]) -> int:
     """Minibatch updates a session will make: updates x epochs x minibatches (the largest body's)."""
+    if not bodies:
+        return 0
     samples = [config.time_horizon * b.num_envs for b in bodies]
     updates = min(b.max_frame // n for b, n in zip(bodies, samples))
     return updates * config.training_epoch * max(1, max(samples) // config.minibatch_size)
@@ -43,6 +44,8 @@ def compiling_pays(config: Any, bodies: Sequence[Any]) -> str | None:
     return compiler_problem()
 
 
-ACTING = register(FastPath("PPO", "acting", "numpy", "torch", CONFIG_FIELDS, NET_FIELDS, NET_TYPES, devices=("cpu",)))
-GRADIENTS = register(FastPath("PPO", "gradients", "compiled", "autograd", CONFIG_FIELDS, NET_FIELDS, NET_TYPES,
-                              devices=("cpu",), requirement=compiling_pays))
+ACTING = register(FastPath("PPO", "acting", "numpy", "torch", ACTING_CONFIG_FIELDS, ACTING_NET_FIELDS,
+                           ("MLPNet", "HydraMLPNet"), devices=("cpu",)))
+# The compiled loss is `PPO.loss` itself: every setting is handled by construction.
+GRADIENTS = register(FastPath("PPO", "gradients", "compiled", "autograd", EVERY_FIELD, EVERY_FIELD,
+                              ("MLPNet", "HydraMLPNet"), devices=("cpu",), requirement=compiling_pays))

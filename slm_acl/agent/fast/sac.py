@@ -19,8 +19,8 @@ import torch
 
 from slm_acl.agent.algorithm.losses import tanh_gaussian
 from slm_acl.agent.fast import passes
-from slm_acl.agent.fast.ppo import NET_FIELDS, NET_TYPES
-from slm_acl.agent.fast.selector import FastPath, any_value, register
+from slm_acl.agent.fast.passes import ACTIVATION_GRADS
+from slm_acl.agent.fast.selector import FastPath, any_value, one_of, register
 
 if TYPE_CHECKING:
     from slm_acl.agent.algorithm.sac import SAC
@@ -33,7 +33,14 @@ CONFIG_FIELDS = {name: any_value for name in (
     "gradient_steps", "ent_coef", "ent_coef_init", "target_entropy", "alpha_optim", "target_update_interval",
     "log_std_min", "log_std_max")}
 
-GRADIENTS = register(FastPath("SAC", "gradients", "hand-written", "autograd", CONFIG_FIELDS, NET_FIELDS, NET_TYPES))
+# The passes walk any body net (`BodyNet.stages()`) and read each activation's derivative from its
+# output (passes.ACTIVATION_GRADS); sizes, initialisation, optimisers and clipping act around them.
+NET_FIELDS = {"hid_layers": any_value, "hid_layers_activation": one_of(*ACTIVATION_GRADS), "init_fn": any_value,
+              "clip_grad_val": any_value, "shared": any_value, "optim": any_value, "critic_optim": any_value,
+              "gpu": any_value, "fast_path": any_value, "head_layers": any_value, "tail_layers": any_value}
+
+GRADIENTS = register(FastPath("SAC", "gradients", "hand-written", "autograd", CONFIG_FIELDS, NET_FIELDS,
+                              ("MLPNet", "HydraMLPNet")))
 
 
 @torch.no_grad()

@@ -115,9 +115,3 @@ def apply_lr_schedule(optimizer: torch.optim.Optimizer, schedules: Sequence[str]
     for group, schedule in zip(optimizer.param_groups, schedules):
         if schedule == "linear":
             group["lr"] = group["initial_lr"] * max(0.0, 1.0 - progress)
-
-
-def check_same_sizes(dims: Sequence[int], what: str) -> None:
-    if len(set(dims)) > 1:
-        raise ValueError(f"MLPNet needs every body of an agent to have the same {what} size, got "
-                         f"{list(dims)}; use HydraMLPNet for bodies of different sizes")

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import torch
 
-from slm_acl.agent.net.base import BodyNet, NetConfig, Stage, check_same_sizes
+from slm_acl.agent.net.base import BodyNet, NetConfig, Stage
 from slm_acl.agent.net.layers import HIDDEN_GAIN, EnsembleMLP
 from slm_acl.agent.registry import NETS
 
@@ -53,14 +53,18 @@ class MLPNet:
     @staticmethod
     def dims_problem(obs_dims: Sequence[int], act_dims: Sequence[int]) -> str | None:
         """Why one MLP cannot serve bodies of these observation and action sizes (None: it can)."""
-        for dims, what in ((obs_dims, "observation"), (act_dims, "action")):
-            if len(set(dims)) > 1:
-                return (f"MLPNet needs every body of an agent to have the same {what} size, got {list(dims)}; "
-                        "use HydraMLPNet for bodies of different sizes")
-        return None
+        return _sizes_problem(obs_dims, "observation") or _sizes_problem(act_dims, "action")
 
     def build(self, in_dims: Sequence[int], out_dims: Sequence[int], copies: int = 1,
               last_gain: float = 1.0) -> BodyNet:
-        check_same_sizes(in_dims, "input")
-        check_same_sizes(out_dims, "output")
+        problem = _sizes_problem(in_dims, "input") or _sizes_problem(out_dims, "output")
+        if problem:
+            raise ValueError(problem)
         return SharedMLP(self.config, in_dims[0], out_dims[0], copies, last_gain)
+
+
+def _sizes_problem(dims: Sequence[int], what: str) -> str | None:
+    if len(set(dims)) > 1:
+        return (f"MLPNet needs every body of an agent to have the same {what} size, got {list(dims)}; "
+                "use HydraMLPNet for bodies of different sizes")
+    return None

@@ -14,11 +14,11 @@ Algorithm, in the normalised task space [0,1]^dim:
   is not yet at its global limit (0 or 1), drawn uniformly among all such bounds of all dims, is
   copied into its dimension of the task. When every bound is at its limit the box is the whole
   space and the task stays uniform.
-- update: for each dim whose value equals the box's min (resp. max), up to BOUND_TOL, the
-  return joins that bound's queue. Full queue: mean >= max_reward_thr widens the bound by
-  `step_size` (clipped to [0, 1]); mean <= min_reward_thr narrows it by `step_size` (never past
-  the other bound); then the queue is emptied. A degenerate dim (min == max, as at the start)
-  feeds both queues, which is how the box grows out of its starting point.
+- update: the return joins the queue of every bound the task was sampled on (its proposal lists
+  them: the pinned bound, and both bounds of every degenerate dim, min == max, as at the start,
+  which is how the box grows out of its starting point). Full queue: mean >= max_reward_thr widens
+  the bound by `step_size` (clipped to [0, 1]); mean <= min_reward_thr narrows it by `step_size`
+  (never past the other bound); then the queue is emptied.
 
 Deliberate differences from the original code (REFERENCE.md 1.8):
 
@@ -30,9 +30,13 @@ Deliberate differences from the original code (REFERENCE.md 1.8):
   boundary sample tests a bound that can still move, and `boundary_sampling_p` is the real rate
   of useful boundary samples. A consequence shared with the original's intent: a bound at its
   global limit gets no more boundary samples and stays there.
-- Bound matching uses |task - bound| <= BOUND_TOL (1e-9) instead of exact float32 equality. The
-  lab's controller hands the teacher its own proposal back, so this changes nothing there, but a
-  task that went through raw units (rounding of order 1e-14) still counts on its bound.
+- Outcomes find their bound through the proposal, not by comparing the task with the bounds when
+  the episode ends. With one env (the original's setting) that is the same thing; with several
+  sub-envs a bound can move while episodes sampled on it are still running, and the original's
+  value test would drop their outcomes (or credit a bound that moved back onto the value). Here an
+  outcome counts for the bound it was sampled on if that bound has not moved since (each bound
+  keeps a version, raised when it moves); an outcome from an older position of the bound is
+  dropped, since the queue measures the bound where it is now.
 - `step_size` is a fraction of each dim's range, the same for every dim. The original steps in
   raw task units (benchmark 0.1), i.e. 0.1/3 = 0.033 of Stump Tracks' stump height range [0, 3],
   0.1/6 = 0.017 of its spacing range [0, 6], and 0.25 of Parkour's first CPPN-input dim (range
@@ -62,7 +66,13 @@ from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
-BOUND_TOL = 1e-9  # a task coordinate this close to a bound counts as sampled on that bound
+
+
+@dataclasses.dataclass(eq=False)
+class ADRProposal(Proposal):
+    """A task and the bounds it was sampled on: (side, dim, the bound's version then), side 0 min, 1 max."""
+
+    bounds: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +95,7 @@ class ADRConfig:
 @TEACHERS.register("ADR")
 class ADR(Teacher):
     Config = ADRConfig
+    proposal_type = ADRProposal
 
     def __init__(self, config: ADRConfig, context: TeacherContext):
         super().__init__(config, context)
@@ -99,34 +110,34 @@ class ADR(Teacher):
             start = self.rng.uniform(0.0, 1.0, self.dim)
         self.low, self.high = start.copy(), start.copy()
         self.queues: list[list[list[float]]] = [[[] for _ in range(self.dim)] for _ in range(2)]  # [min, max][dim]
+        self.versions = np.zeros((2, self.dim), dtype=np.int64)  # [min, max][dim]: raised when the bound moves
         self.episodes = 0
         self.moves = 0
 
-    def sample_task(self) -> Proposal:
+    def sample_task(self) -> ADRProposal:
         task = self.rng.uniform(self.low, self.high)
+        on_bounds = {(side, i) for i in np.flatnonzero(self.low == self.high) for side in (0, 1)}  # degenerate dims
         if self.rng.random() < self.config.boundary_sampling_p:
             free = np.flatnonzero(np.concatenate([self.low > 0.0, self.high < 1.0]))  # [min bounds, max bounds]
             if len(free):
                 k = int(free[self.rng.integers(len(free))])
                 dim, side = k % self.dim, k // self.dim
                 task[dim] = self.low[dim] if side == 0 else self.high[dim]
-        return Proposal(np.clip(task, 0.0, 1.0))
+                on_bounds.add((side, dim))
+        bounds = [(int(side), int(i), int(self.versions[side, i])) for side, i in sorted(on_bounds)]
+        return ADRProposal(np.clip(task, 0.0, 1.0), bounds)
 
     def non_exploratory_sample(self, rng: np.random.Generator) -> np.ndarray:
         """Uniform in the current box, without boundary sampling."""
         return np.clip(rng.uniform(self.low, self.high), 0.0, 1.0)
 
     def update(self, proposal: Proposal, episodic_return: float, success: bool) -> None:
-        task = np.asarray(proposal.task, dtype=np.float64).reshape(self.dim)
+        own = self.own_proposal(proposal)
         value = float(success) if self.config.signal == "success" else float(episodic_return)
         self.episodes += 1
-        for i in range(self.dim):
-            at_min = abs(task[i] - self.low[i]) <= BOUND_TOL
-            at_max = abs(task[i] - self.high[i]) <= BOUND_TOL
-            if at_min:
-                self._record_on_bound(0, i, value)
-            if at_max:
-                self._record_on_bound(1, i, value)
+        for side, i, version in own.bounds:
+            if self.versions[side, i] == version:  # the bound is where the episode was sampled
+                self._record_on_bound(side, i, value)
 
     def _record_on_bound(self, side: int, i: int, value: float) -> None:
         """Queue an outcome on bound `side` (0: min, 1: max) of dim i; a full queue moves that bound
@@ -147,6 +158,7 @@ class ADR(Teacher):
             bounds[i] = min(inward, self.high[i]) if side == 0 else max(inward, self.low[i])
         else:
             return
+        self.versions[side, i] += 1
         self.moves += 1
 
     def info(self) -> dict[str, Any]:
@@ -155,13 +167,14 @@ class ADR(Teacher):
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng": rng_state(self.rng), "low": self.low.copy(), "high": self.high.copy(),
-                "queues": [[list(q) for q in side] for side in self.queues], "episodes": self.episodes,
-                "moves": self.moves}
+                "queues": [[list(q) for q in side] for side in self.queues], "versions": self.versions.copy(),
+                "episodes": self.episodes, "moves": self.moves}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         set_rng_state(self.rng, state["rng"])
         self.low = np.array(state["low"], dtype=np.float64)
         self.high = np.array(state["high"], dtype=np.float64)
         self.queues = [[[float(v) for v in q] for q in side] for side in state["queues"]]
+        self.versions = np.array(state["versions"], dtype=np.int64)
         self.episodes = int(state["episodes"])
         self.moves = int(state["moves"])

@@ -26,8 +26,9 @@ class Executor(Protocol):
 
     def run(self, jobs: Sequence[SessionJob], evaluations: bool) -> Generator[SessionEvent, None, None]:
         """Run every job, yielding for each one `Started`, then its `Evaluated` events as they happen
-        (only when `evaluations`), then `Ended`. Closing the iterator early cancels the jobs still
-        queued or running."""
+        (only when `evaluations`), then `Ended`. Closing the iterator early cancels the jobs not
+        started yet; what happens to running ones is the executor's (Ray cancels its tasks; the process
+        pool lets running sessions finish, each checkpointed and resumable)."""
         ...
 
 
@@ -42,6 +43,7 @@ def record_outcome(event: Ended) -> None:
     if isinstance(event.outcome, SessionFailure):
         write_json(path, dataclasses.asdict(event.outcome))
         log.error(f"{job.name} failed: {event.outcome.line()} (traceback in {path})")
+        log.debug(f"{job.name} traceback:\n{event.outcome.traceback}")
     else:
         path.unlink(missing_ok=True)
 
@@ -50,7 +52,8 @@ def run_sessions(jobs: Sequence[SessionJob], executor: Executor,
                  evaluations: bool = False) -> Iterator[SessionEvent]:
     """Run `jobs` on `executor`; yield its events after recording each outcome.
 
-    Close the iterator (or leave a `with contextlib.closing(...)` block) to cancel what still runs.
+    Close the iterator (or leave a `with contextlib.closing(...)` block) to cancel the jobs not started
+    yet (see `Executor.run` for running ones).
     """
     names = [job.name for job in jobs]
     repeated = sorted({n for n in names if names.count(n) > 1})

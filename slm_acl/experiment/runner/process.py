@@ -5,6 +5,10 @@ environment before numpy or torch load, and again at run time), so parallel sess
 oversubscribe the cores. With one worker the sessions run one after another in this process: no
 start-up cost, and the caller's logging (dev mode's DEBUG) and signals apply to them.
 
+Closing the event stream early cancels the sessions not started yet and waits for the running ones
+(a process pool cannot stop its workers; each session checkpoints and resumes). In this process a
+streaming session's thread goes on until the session ends.
+
 Evaluations, when asked for, come back through a manager queue: a put returns once the item is
 stored, so every evaluation of a session is drained before its outcome is handed on. The pool takes
 jobs in the order they were submitted, so a job starts when an earlier one ends (`Started`).
