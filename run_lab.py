@@ -8,6 +8,8 @@
     python run_lab.py SESSION_SPEC SPEC_NAME enjoy@data/RUN_DIR/SPEC_t0_s0   # replay with video
     python run_lab.py SPEC_FILE SPEC_NAME search        # Ray Tune over the spec's search block
     python run_lab.py SPEC_FILE SPEC_NAME search@data/RUN_DIR         # resume a killed search
+    python run_lab.py SPEC_FILE SPEC_NAME benchmark     # a campaign over the spec's benchmark block, on Ray
+    python run_lab.py SPEC_FILE SPEC_NAME benchmark@data/RUN_DIR      # resume a killed campaign
     -s VAR=VALUE fills ${VAR} in the spec (in enjoy mode: task dims, episodes, video_episodes)
 """
 from __future__ import annotations
@@ -26,13 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("spec_file", nargs="?", help="a spec file (JSON)")
     parser.add_argument("spec_name", nargs="?", help="the spec's name in the file")
     parser.add_argument("mode", nargs="?", default="dev",
-                        help="train | dev | search | train@RUN_DIR | search@RUN_DIR | enjoy@SESSION")
+                        help="train | dev | search | benchmark | train@RUN_DIR | search@RUN_DIR | benchmark@RUN_DIR | "
+                             "enjoy@SESSION")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="VAR=VALUE",
                         help="fill ${VAR} placeholders (repeatable)")
     parser.add_argument("--data-dir", default=os.environ.get("SLM_ACL_DATA_DIR", "data"),
                         help="where runs are written (default: data/)")
     parser.add_argument("--ray-address", default=None,
-                        help="search: attach to this Ray cluster (default: RAY_ADDRESS, else Ray on this machine)")
+                        help="search, benchmark: attach to this Ray cluster (default: RAY_ADDRESS, else Ray on this "
+                             "machine)")
     parser.add_argument("--storage-path", default=None,
                         help="search: where Ray Tune keeps its state (default: the run folder; a path every "
                              "node can reach on a cluster)")

@@ -14,6 +14,7 @@ import numpy as np
 
 from slm_acl.agent.algorithm.base import Algorithm, Transition
 from slm_acl.aeb.body import Body
+from slm_acl.aeb.student_reset import ResetEvent, StudentResets
 from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
 from slm_acl.curriculum.shuffle import DimensionShuffler
 from slm_acl.curriculum.task_space import TaskSpace
@@ -67,6 +68,16 @@ def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree) -> CurriculumCont
     return CurriculumController(vec.num_envs, task_space, teacher, curriculum.success_return, bounds, shuffler)
 
 
+def _student_resets(agent_spec: Any, algorithm: Algorithm) -> StudentResets | None:
+    """The agent's reset schedule, for an algorithm that can reset its student (all the lab's can)."""
+    if agent_spec.reset_frequency is None:
+        return None
+    if not type(algorithm).resets_student:
+        raise ValueError(f"agent {agent_spec.name!r}: {type(algorithm).__name__} cannot reset its student; remove "
+                         "reset_frequency or give the algorithm reset_student()")
+    return StudentResets(agent_spec.reset_frequency)
+
+
 def connect_value_estimator(body: Body, algorithm: Algorithm, slot: int) -> None:
     """Give a teacher that needs V(s) (SPDL) the student's estimate for this body's observations (the spec
     validator has checked that the algorithm `provides_value_estimate`)."""
@@ -78,12 +89,34 @@ def connect_value_estimator(body: Body, algorithm: Algorithm, slot: int) -> None
 
 @dataclasses.dataclass
 class Agent:
-    """One algorithm acting for several bodies."""
+    """One algorithm acting for several bodies; `resets` is its student-reset schedule (None: never)."""
 
     index: int
     name: str
     algorithm: Algorithm
     bodies: list[Body]
+    resets: StudentResets | None = None
+
+    @property
+    def frame(self) -> int:
+        """The agent's frames: its bodies' frames summed (what `reset_frequency` counts; aeb/student_reset.py)."""
+        return sum(b.clock.frame for b in self.bodies)
+
+    def maybe_reset_student(self) -> ResetEvent | None:
+        """Re-initialise the student when the agent's frames reached a new multiple of its reset_frequency.
+
+        The one place a reset is triggered (after each step's update, by `AEBSpace.step`). Only the algorithm is
+        reset: the bodies (their teachers, controllers and clocks) are not touched.
+        """
+        if self.resets is None or all(b.done for b in self.bodies):
+            return None
+        frame = self.frame
+        index = self.resets.due(frame)
+        if index is None:
+            return None
+        self.algorithm.reset_student(index)
+        self.resets.mark(index)
+        return ResetEvent(self.index, self.name, index, frame, {b.label: b.clock.frame for b in self.bodies})
 
     def act(self, deterministic: bool = False) -> list[np.ndarray | None]:
         obs = [None if b.done else b.obs for b in self.bodies]
@@ -98,6 +131,7 @@ class Agent:
 class AEBSpace:
     def __init__(self, run: RunSpec, bodies: list[Body], agents: list[Agent]):
         self.run, self.bodies, self.agents = run, bodies, agents
+        self.reset_events: list[ResetEvent] = []  # student resets not yet recorded; the session drains them
 
     @classmethod
     def build(cls, run: RunSpec, seeds: SeedTree, render_mode: str | None = None,
@@ -112,7 +146,7 @@ class AEBSpace:
                 algorithm = agent_spec.algorithm.build(
                     [b.interface for b in mine], seeds.child(1000 + a), net=agent_spec.net,
                     memory=agent_spec.memory, device=device)
-                agents.append(Agent(a, agent_spec.name, algorithm, mine))
+                agents.append(Agent(a, agent_spec.name, algorithm, mine, _student_resets(agent_spec, algorithm)))
                 for slot, body in enumerate(mine):
                     connect_value_estimator(body, algorithm, slot)
         except Exception:
@@ -139,17 +173,30 @@ class AEBSpace:
             metrics.append(agent.algorithm.update(transitions))
             for body in agent.bodies:
                 body.clock.opt_step = agent.algorithm.opt_steps
+            event = agent.maybe_reset_student()
+            if event is not None:
+                self.reset_events.append(event)
         return metrics
+
+    def drain_reset_events(self) -> list[ResetEvent]:
+        """The student resets since the last call (the session logs them and writes them to resets_df)."""
+        events, self.reset_events = self.reset_events, []
+        return events
 
     def state_dict(self) -> dict[str, Any]:
         return {"bodies": [b.state_dict() for b in self.bodies],
-                "agents": [a.algorithm.state_dict() for a in self.agents]}
+                "agents": [a.algorithm.state_dict() for a in self.agents],
+                "student_resets": [None if a.resets is None else a.resets.state_dict() for a in self.agents]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for body, s in zip(self.bodies, state["bodies"]):
             body.load_state_dict(s)
         for agent, s in zip(self.agents, state["agents"]):
             agent.algorithm.load_state_dict(s)
+        # a checkpoint written before students could reset has no schedule: no reset had happened
+        for agent, s in zip(self.agents, state.get("student_resets", [None] * len(self.agents))):
+            if agent.resets is not None and s is not None:
+                agent.resets.load_state_dict(s)
 
     def close(self) -> None:
         for body in self.bodies:

@@ -20,6 +20,7 @@ class BodyFiles:
     curriculum_df: Path
     teacher_df: Path
     graph_stem: Path  # graphs are `{graph_stem}_session_graph.png`, `{graph_stem}_curriculum.png|.gif`
+    resets_df: Path | None = None  # the agent's student resets (written only when agent[].reset_frequency is set)
 
     def graph(self, suffix: str) -> Path:
         return self.graph_stem.with_name(f"{self.graph_stem.name}_{suffix}")

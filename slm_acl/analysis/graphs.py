@@ -28,9 +28,13 @@ def read_table(path: Path) -> pd.DataFrame | None:
     return df if len(df) else None
 
 
-def session_graph(episodes_csv: Path, evals_csv: Path, out: Path, title: str) -> Path | None:
-    """Episode returns (dots), their moving average, eval returns and % mastered against frames."""
+def session_graph(episodes_csv: Path, evals_csv: Path, out: Path, title: str,
+                  resets_csv: Path | None = None) -> Path | None:
+    """Episode returns (dots), their moving average, eval returns and % mastered against frames, with a dashed
+    vertical line at each student reset read from `resets_csv` (a resets_df; none when missing or empty), so a
+    drop in the curves can be told from a student that was made to forget."""
     episodes, evals = read_table(episodes_csv), read_table(evals_csv)
+    resets = None if resets_csv is None else read_table(resets_csv)
     if episodes is None and evals is None:
         return None
     plt = pyplot()
@@ -45,12 +49,16 @@ def session_graph(episodes_csv: Path, evals_csv: Path, out: Path, title: str) ->
         ax.plot(evals["frame"], evals["mean_return"], "o-", color="tab:orange", label="eval mean return")
     ax.set(xlabel="frames", ylabel="return", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
     if has_mastered:
         ax2 = axes[0, 1]
         ax2.plot(evals["frame"], evals["mastered"], "o-", color="tab:green")
         ax2.set(xlabel="frames", ylabel="% mastered", ylim=(-2, 102), title=f"{title}: % of test set mastered")
         ax2.grid(alpha=0.3)
+    if resets is not None:
+        for axis in axes[0]:
+            for k, frame in enumerate(resets["frame"]):
+                axis.axvline(frame, color="tab:red", ls="--", lw=1, label="student reset" if k == 0 else None)
+    ax.legend(loc="best", fontsize=8)
     return save_figure(fig, out)
 
 

@@ -18,7 +18,8 @@ from slm_acl.spec.validate import BodyPlan
 def session_graphs(bodies: Sequence[tuple[BodyPlan, BodyFiles]]) -> None:
     """Per body of one session: the session graph, and the curriculum graph (PNG + GIF) of a taught body."""
     for plan, files in bodies:
-        graphs.session_graph(files.session_df, files.eval_df, files.graph("session_graph.png"), files.title)
+        graphs.session_graph(files.session_df, files.eval_df, files.graph("session_graph.png"), files.title,
+                             files.resets_df)
         if plan.curriculum is not None:
             space = TaskSpace.from_spec(plan.curriculum.task_space)
             curriculum_graphs(files.session_df, files.curriculum_df, files.teacher_df, space.low, space.high,

@@ -18,9 +18,10 @@ Episode End:
     behind the start, or when it passes the end of the track (x > 190 terrain steps); success when
     the episode return exceeds 230 (info["success"]).
 Task parameters (`reset(options={"task": {...}})` or `set_task`):
-    stump_height [0, 10] (benchmark [0, 3]), obstacle_spacing [0, 20] m (benchmark [0, 6]),
-    roughness [0, 10], stump_width (mean, std), stump_rot (mean, std), poly_shape (12 values in
-    [0, 4]), stump_seq (up to 10 values). A task naming any obstacle kind replaces the default's.
+    stump_height [-10, 10] (benchmark [0, 3]; "mostly trivial" [-3, 3]: a negative mean gives stumps floored
+    at 0.05 steps), obstacle_spacing [0, 20] m (benchmark [0, 6]), roughness [0, 10], stump_width (mean, std),
+    stump_rot (mean, std), poly_shape (12 values in [0, 4]), stump_seq (up to 10 values). A task naming any
+    obstacle kind replaces the default's.
 """
 from __future__ import annotations
 
@@ -36,12 +37,17 @@ from slm_acl.env.terrain.box2d_build import build_stump_tracks
 from slm_acl.env.terrain.stump_tracks import StumpTracksTask, generate_stump_tracks
 
 OBSTACLE_KINDS = ("stump_height", "poly_shape", "stump_seq")
+# stump_height is the MEAN of N(h, 0.1) stump heights floored at 0.05 steps (terrain/stump_tracks.py), so a
+# negative mean is a valid task: its stumps are all 0.05 steps high, a trivial track. TeachMyAgent puts no bound
+# on it (its "mostly trivial" criterion samples [-3, 3]); -10 mirrors the upper bound: below about -0.3 every
+# mean gives the same floored track (P(N(-0.3, 0.1) > 0.05) ~ 2e-4), so a lower bound changes nothing physical.
+STUMP_HEIGHT_RANGE = (-10.0, 10.0)
 
 
 class StumpTracks(Box2DWorldEnv):
     env_key = "stump_tracks"
     task_params = {
-        "stump_height": (0.0, 10.0),
+        "stump_height": STUMP_HEIGHT_RANGE,
         "obstacle_spacing": (0.0, 20.0),
         "roughness": (0.0, 10.0),
         "stump_width": (0.0, 10.0, 2),

@@ -53,7 +53,8 @@ def parse_mode(text: str) -> tuple[str, str | None]:
         from slm_acl.lib.registry import did_you_mean
 
         raise SpecError("", f"unknown mode {text!r}.{did_you_mean(name, MODES)} "
-                        f"Modes: {', '.join(sorted(MODES))}, train@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0")
+                        f"Modes: {', '.join(sorted(MODES))}, train@data/RUN_DIR, search@data/RUN_DIR, "
+                        "benchmark@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0")
     if sep and not target:
         raise SpecError("", f"mode {text!r} needs a path after '@'")
     return name, (target or None)
@@ -138,6 +139,25 @@ def search(req: Request) -> Any:
     return search_lib.run_search(run_spec, paths, req.ray_address, req.storage_path)
 
 
+@mode("benchmark")
+def benchmark(req: Request) -> Any:
+    """A campaign over the spec's benchmark block, every session a Ray task; `benchmark@RUN_DIR` resumes."""
+    from slm_acl.experiment.benchmark import run_benchmark
+    from slm_acl.experiment.runner.ray_tasks import connect
+
+    if req.target is not None:
+        run_spec, paths = _saved_run(req)
+        log.info(f"{run_spec.name}: resuming the campaign in {paths.predir}")
+        return run_benchmark(run_spec, paths, req.ray_address, resume=True)
+    run_spec = _load(req)
+    if run_spec.spec.benchmark is None:
+        raise SpecError("benchmark", f"spec {run_spec.name!r} has no benchmark block; add one, e.g. "
+                        '{"seeds": 4, "teacher": {"Random": {"name": "Random"}, "ALP-GMM": {"name": "ALP-GMM"}}}')
+    connect(req.ray_address)  # Ray reachable before the run folder is made
+    paths = _start(run_spec, req.data_dir)
+    return run_benchmark(run_spec, paths, req.ray_address)
+
+
 @mode("dev")
 def dev(req: Request) -> TrialResult:
     """One short verbose session with extra checks (a training step must change the weights)."""
@@ -174,9 +194,10 @@ def read_schedule(path: str | Path) -> list[tuple[str, str, str]]:
                 raise SpecError(f"{spec_file}.{spec_name}", f"in {path}: the mode must be a string, got {mode_text!r}")
             name, _ = parse_mode(mode_text)
             run_spec = load_spec(spec_file, spec_name, dev=name == "dev")
-            if name == "search" and run_spec.spec.search is None:
-                raise SpecError("search", f"in {path}: {spec_file} {spec_name} is scheduled to search but has no "
-                                "search block")
+            block = {"search": run_spec.spec.search, "benchmark": run_spec.spec.benchmark}
+            if name in block and block[name] is None:
+                raise SpecError(name, f"in {path}: {spec_file} {spec_name} is scheduled to {name} but has no "
+                                f"{name} block")
             entries.append((spec_file, spec_name, mode_text))
     return entries
 

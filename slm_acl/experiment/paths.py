@@ -67,5 +67,5 @@ class RunPaths:
         """A session body's tables and graph stem, as the analysis takes them (plain paths)."""
         prename = self.prename(trial, session)
         tables = {kind: self.table(trial, session, label, kind)
-                  for kind in ("session_df", "eval_df", "curriculum_df", "teacher_df")}
+                  for kind in ("session_df", "eval_df", "curriculum_df", "teacher_df", "resets_df")}
         return BodyFiles(f"{prename} {label}", **tables, graph_stem=self.graph(f"{prename}_{label}"))

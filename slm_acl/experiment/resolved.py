@@ -15,7 +15,7 @@ from slm_acl.experiment.paths import RunPaths
 from slm_acl.lib.io import write_json
 from slm_acl.lib.provenance import git_sha, package_versions
 from slm_acl.lib.seeding import session_seed
-from slm_acl.spec.validate import RunSpec
+from slm_acl.spec.validate import RunSpec, expert_knowledge_record
 
 
 def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, session: int | None = None,
@@ -29,6 +29,9 @@ def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, sessio
     if trial is not None and session is not None:
         recorded["random_seed"] = session_seed(run.spec.meta.seed, trial if seed_trial is None else seed_trial,
                                                session)
+    levels = expert_knowledge_record(run)
+    if levels:  # what each body's expert-knowledge level resolved to (the tree keeps the level itself)
+        recorded["expert_knowledge"] = levels
     recorded.update(info or {})
     return raw
 

@@ -2,6 +2,8 @@
 
 The loop steps the AEB space; per body it logs every `log_frequency` frames, evaluates on the test
 set every `eval_frequency` frames, and the session checkpoints every `checkpoint_frequency` frames.
+A student reset (`agent[].reset_frequency`, triggered by the AEB space) is logged and written to the
+resets_df of each of the agent's bodies; the session graph draws it as a vertical line.
 Resuming runs the same path as starting: a session always looks for its checkpoint first.
 
 A session gets a validated `RunSpec` (pickled to its worker by the runner, never re-validated) and
@@ -23,6 +25,7 @@ import numpy as np
 from slm_acl.aeb.body import Body
 from slm_acl.analysis.session_graphs import session_graphs
 from slm_acl.aeb.space import AEBSpace, Agent
+from slm_acl.aeb.student_reset import ResetEvent
 from slm_acl.agent.checks import TrainStepCheck
 from slm_acl.curriculum.controller import NonFiniteError
 from slm_acl.curriculum.test_sets import to_json
@@ -43,6 +46,9 @@ EPISODE_COLUMNS = ["frame", "episode", "sub_env", "length", "return", "success",
 EVAL_COLUMNS = ["frame", "episode", "mean_return", "std_return", "mastered", "n_tasks"]
 EVAL_TASK_COLUMNS = ["frame", "task_index", "return", "length", "success"]
 METRIC_COLUMNS = ["frame", "episode", "opt_step", "wall_time", "fps", "return_ma", "success_ma", "mastered"]
+# one row per student reset of the body's agent: the body's own frame (the session graph's x), the agent's frames
+# (its bodies' frames summed: what reset_frequency counts) and which multiple of reset_frequency it fell on
+RESET_COLUMNS = ["frame", "agent_frame", "reset"]
 
 
 @dataclasses.dataclass
@@ -53,6 +59,7 @@ class SessionResult:
     return_ma: dict[str, float]
     mastered: dict[str, float]
     complete: bool
+    wall_s: float = 0.0  # the session's own time, from building its space to its end (not its worker's start)
 
 
 def _plain(value: Any) -> Any:
@@ -82,6 +89,10 @@ class BodyBook:
         self.teacher = CsvTable(paths.table(trial, session, label, "teacher_df"), ["frame", "info"])
         self.tables = {"session_df": self.episodes, "eval_df": self.evals, "eval_tasks_df": self.eval_tasks,
                        "metrics_df": self.metrics, "curriculum_df": self.curriculum, "teacher_df": self.teacher}
+        self.resets: CsvTable | None = None  # only for an agent whose student resets (agent[].reset_frequency)
+        if agent.resets is not None:
+            self.resets = CsvTable(paths.table(trial, session, label, "resets_df"), RESET_COLUMNS)
+            self.tables["resets_df"] = self.resets
         self.last_mastered = float("nan")
         self.last_eval_frame = -1
         self.last_log_frame, self.last_log_time = 0, time.perf_counter()
@@ -176,6 +187,7 @@ class Session:
 
     # ---- the loop -----------------------------------------------------------------------
     def run_session(self) -> SessionResult:
+        self._started = time.perf_counter()
         handler = logging_lib.add_file_handler(self.paths.log(f"{self.prename}.log"))
         try:
             self._build()
@@ -209,6 +221,8 @@ class Session:
             if self.checks is not None:
                 for check in self.checks:
                     check.after()
+            for event in space.drain_reset_events():
+                self._record_reset(event)
             for k, metrics in enumerate(step_metrics):
                 if metrics:
                     _check_metrics(metrics, agents[k])
@@ -270,6 +284,17 @@ class Session:
         if bar is not None:
             bar.update(sum(b.clock.frame for b in self.space.bodies) - bar.n)
 
+    def _record_reset(self, event: ResetEvent) -> None:
+        """Log a student reset and write it to each of the agent's bodies' resets_df (checkpointed with the other
+        tables, so a resumed run keeps exactly the resets before its checkpoint and redoes the ones after it)."""
+        log.info(f"{self.prename}: agent {event.name!r} reset at frame {event.agent_frame} (reset {event.index}, "
+                 f"every {self.run.spec.agent[event.agent].reset_frequency} frames; body frames "
+                 + ", ".join(f"{label} {frame}" for label, frame in event.body_frames.items()) + ")")
+        for book in self.books:
+            if book.agent.index == event.agent:
+                book.resets.append({"frame": event.body_frames[book.body.label], "agent_frame": event.agent_frame,
+                                    "reset": event.index})
+
     def _evaluate(self, i: int) -> None:
         book, body = self.books[i], self.space.bodies[i]
         result = self.evaluators[i].run()
@@ -321,7 +346,7 @@ class Session:
         return SessionResult(self.trial, self.session, {b.label: b.clock.frame for b in bodies},
                              {b.label: b.return_ma() for b in bodies},
                              {b.label: bk.last_mastered for b, bk in zip(bodies, self.books)},
-                             complete=all(b.done for b in bodies))
+                             complete=all(b.done for b in bodies), wall_s=time.perf_counter() - self._started)
 
 
 def _check_metrics(metrics: dict[str, float], agent: Agent) -> None:

@@ -13,6 +13,7 @@ from slm_acl.agent.registry import ALGORITHMS, MEMORIES, NETS
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.env.registry import check_env_name, embodiment_names, is_body_file
 from slm_acl.lib.config import param
+from slm_acl.spec.benchmark import BenchmarkSpec
 from slm_acl.lib.registry import did_you_mean
 
 
@@ -41,6 +42,10 @@ class AgentSpec:
     name: str = param("agent", doc="a label for logs and file names")
     net: Any = param(None, doc="the net: {'type': ..., its settings}", registry=NETS, dispatch_key="type")
     memory: Any = param(None, doc="the memory: {'name': ..., its settings}", registry=MEMORIES)
+    reset_frequency: int | None = param(
+        None, ge=1, doc="a student that forgets: re-initialise the agent's nets, optimisers, normalisers and memory "
+                        "(not its teachers) at every multiple of this many frames, counted over all the agent's "
+                        "bodies (TeachMyAgent: 7e6 of 2e7); null: never")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +80,10 @@ class CurriculumSpec:
     shuffle_dimensions: bool = param(False, doc="rugged difficulty: cut each task dim into `shuffle_cuttings` "
                                                 "intervals and permute them (TeachMyAgent's experiment)")
     shuffle_cuttings: int = param(4, ge=1, doc="intervals per dim when shuffle_dimensions is on")
+    expert_knowledge: Literal["no", "low", "high"] | None = param(
+        None, doc="TeachMyAgent's expert-knowledge level, resolved per body from its teacher and env into the keys "
+                  "above (initial/target_dist, success_return, ADR's thresholds, GoalGAN's pretraining); keys "
+                  "written explicitly win; null: every key explicit (slm_acl.spec.expert_knowledge)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,4 +148,6 @@ class Spec:
     curriculum: CurriculumSpec | None = param(None, doc="the default curriculum of every body")
     meta: MetaSpec = param(factory=MetaSpec, doc="seeds, sessions, cadences")
     search: dict[str, Any] | None = param(None, doc="search space, mirroring the spec tree")
+    benchmark: "BenchmarkSpec | None" = param(None, doc="a campaign over this spec: teachers, criteria, expert "
+                                              "knowledge levels, students and seeds (benchmark mode)")
     info: dict[str, Any] = param(factory=dict, doc="written by the lab: seed, git sha, versions, run paths")

@@ -4,6 +4,12 @@
 or directly for a saved resolved spec): it builds the typed sections, checks the cross-section rules,
 resolves the bodies and checks them against their envs. Everything a spec gets wrong surfaces here,
 before any run folder, net or process is created.
+
+A curriculum is built per body: the spec's (or the body's own, merged into it) with its expert-knowledge
+level (`curriculum.expert_knowledge`) resolved for the body's env into explicit keys
+(`slm_acl.spec.expert_knowledge`). The tree `raw` keeps the level, not its expansion, so a search, a benchmark
+cell or a resumed run that changes the env, the task space or the level resolves again from it; the typed
+curricula of the bodies hold the resolved keys, and `expert_knowledge_record(run)` says what each level set.
 """
 from __future__ import annotations
 
@@ -18,14 +24,23 @@ from slm_acl.lib.config import Choice
 
 from slm_acl.curriculum import test_sets
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
-from slm_acl.spec import search_space
+from slm_acl.spec import benchmark, expert_knowledge, search_space
 from slm_acl.spec.env_fit import check_env_fit
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.model import CurriculumSpec, Spec
 from slm_acl.spec.run_spec import BodyPlan, RunSpec
 from slm_acl.spec.schema import build, convert
 
-__all__ = ["BodyPlan", "RunSpec", "validate"]
+__all__ = ["BodyPlan", "RunSpec", "expert_knowledge_record", "validate"]
+
+# what a teacher that lacks a curriculum key is told, by key (the teacher says which keys it needs: needed_keys)
+_NEEDS = {
+    "success_return": "needs a success definition: set success_return",
+    "initial_dist": "needs expert knowledge of where to start: set initial_dist {'mean': [...], 'std': [...]} (raw "
+                    "units, one entry per task dim)",
+    "target_dist": "needs the distribution to reach: set target_dist {'mean': [...], 'std': [...]} (raw units, one "
+                   "entry per task dim)",
+}
 
 
 def teacher_choice(name: str, settings: dict[str, Any]) -> Choice:
@@ -41,9 +56,11 @@ def teacher_choice(name: str, settings: dict[str, Any]) -> Choice:
 def validate(raw: dict[str, Any]) -> RunSpec:
     """The spec tree `raw` (placeholders filled) as a `RunSpec`, or the first SpecError it has.
 
-    `raw` is kept as given (it is what a run saves as its resolved spec); the typed view adds the defaults.
+    `raw` is kept as given (it is what a run saves as its resolved spec); the typed view adds the defaults and
+    the keys each body's expert-knowledge level resolves to.
     """
-    spec = build(Spec, raw)
+    # the curriculum is built per body (its level resolves per env), once the envs and bodies are known
+    spec = build(Spec, {key: value for key, value in raw.items() if key != "curriculum"})
     if not spec.agent:
         raise SpecError("agent", "at least one agent is needed")
     if not spec.env:
@@ -57,16 +74,24 @@ def validate(raw: dict[str, Any]) -> RunSpec:
                                 "remove the key")
             if uses and not given:
                 raise SpecError(f"agent[{i}].{part}", f"algorithm {agent.algorithm.name} needs a {part}")
+        if agent.reset_frequency is not None and not agent.algorithm.cls.resets_student:
+            raise SpecError(f"agent[{i}].reset_frequency", f"algorithm {agent.algorithm.name} cannot re-initialise "
+                            "its student (it does not declare resets_student); remove reset_frequency")
         accepted = agent.algorithm.cls.memories
         if agent.memory is not None and accepted and agent.memory.name not in accepted:
             raise SpecError(f"agent[{i}].memory.name", f"algorithm {agent.algorithm.name} works with memory "
                             f"{' or '.join(accepted)}, not {agent.memory.name!r}")
-    if spec.curriculum is not None:
-        _check_curriculum(spec.curriculum, "curriculum")
-    bodies = tuple(_resolve_bodies(spec, raw))
+    curricula = _Curricula(spec, raw)
+    bodies = tuple(_resolve_bodies(spec, curricula))
+    spec = dataclasses.replace(spec, curriculum=curricula.spec_default(bodies))
     check_env_fit(spec, bodies)
     if spec.search is not None:
         _check_search(raw, spec)
+    if spec.benchmark is not None:
+        if spec.search is not None:
+            raise SpecError("benchmark", "a spec is a search or a campaign, not both: remove the search block or "
+                            "the benchmark block")
+        benchmark.check(raw, spec.benchmark, validate, teacher_choice)
     return RunSpec(raw=raw, spec=spec, bodies=bodies)
 
 
@@ -111,31 +136,100 @@ def _check_curriculum(curriculum: CurriculumSpec, path: str) -> None:
     if bounds is not None and (len(bounds) != 2 or not all(math.isfinite(b) for b in bounds)
                                or bounds[0] >= bounds[1]):
         raise SpecError(f"{path}.reward_bounds", f"expected [low, high] with finite low < high, got {bounds!r}")
-    teacher = curriculum.teacher.cls
     name = curriculum.teacher.name
-    if teacher.needs_success_return and curriculum.success_return is None:
-        raise SpecError(f"{path}.success_return", f"teacher {name} needs a success definition: set success_return")
-    if teacher.needs_initial_dist and curriculum.initial_dist is None:
-        raise SpecError(f"{path}.initial_dist", f"teacher {name} needs expert knowledge of where to start: set "
-                        "initial_dist {'mean': [...], 'std': [...]} (raw units, one entry per task dim)")
-    if teacher.needs_target_dist and curriculum.target_dist is None:
-        raise SpecError(f"{path}.target_dist", f"teacher {name} needs the distribution to reach: set "
-                        "target_dist {'mean': [...], 'std': [...]} (raw units, one entry per task dim)")
+    for key in curriculum.teacher.cls.needed_keys(curriculum.teacher.config):
+        if getattr(curriculum, key) is None:
+            raise SpecError(f"{path}.{key}", f"teacher {name} {_NEEDS[key]}")
 
 
-def _resolve_bodies(spec: Spec, raw: dict[str, Any]) -> list[BodyPlan]:
+class _Curricula:
+    """Each body's typed curriculum: the spec's curriculum (or the body's own, merged into it) with its
+    expert-knowledge level resolved for the body's env, built and checked once per (curriculum, env), and the
+    record of what each level set, by body label."""
+
+    def __init__(self, spec: Spec, raw: dict[str, Any]):
+        self.spec, self.raw = spec, raw
+        self._default: dict[str, tuple[CurriculumSpec, dict[str, Any] | None]] = {}
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def default(self, e: int) -> tuple[CurriculumSpec | None, dict[str, Any] | None]:
+        """The spec's curriculum for a body in env `e` (None without one); a level resolves per env name."""
+        given = self.raw.get("curriculum")
+        if given is None:
+            return None, None
+        has_level = isinstance(given, dict) and given.get(expert_knowledge.KEY) is not None
+        key = self.spec.env[e].name if has_level else ""
+        if key not in self._default:
+            self._default[key] = self._build(given, e, "curriculum", f"curriculum.{expert_knowledge.KEY}")
+        return self._default[key]
+
+    def body(self, i: int, cb: Any, path: str) -> tuple[CurriculumSpec | None, dict[str, Any] | None]:
+        """The curriculum of custom body `i` (`cb`, at `path`): none, the spec's, or its own merged into it."""
+        if cb.no_curriculum:
+            if cb.curriculum:
+                raise SpecError(f"{path}.curriculum", "no_curriculum is true: remove the curriculum override")
+            return None, None
+        if cb.curriculum is None:
+            return self.default(cb.env)
+        merged = pydash.merge(copy.deepcopy(self.raw.get("curriculum") or {}), copy.deepcopy(cb.curriculum))
+        if "teacher" in cb.curriculum and "name" in cb.curriculum["teacher"] and self.raw.get("curriculum"):
+            # a different teacher replaces the default teacher's settings instead of merging with them
+            default_teacher = self.raw["curriculum"].get("teacher", {})
+            if cb.curriculum["teacher"]["name"] != default_teacher.get("name"):
+                merged["teacher"] = copy.deepcopy(cb.curriculum["teacher"])
+        if "task_space" in cb.curriculum:
+            merged["task_space"] = copy.deepcopy(cb.curriculum["task_space"])
+        own_level = expert_knowledge.KEY in cb.curriculum
+        level_path = f"{path}.curriculum.{expert_knowledge.KEY}" if own_level else f"curriculum.{expert_knowledge.KEY}"
+        return self._build(merged, cb.env, f"{path}.curriculum", level_path, where=f"body.bodies[{i}], ")
+
+    def _build(self, given: Any, e: int, path: str, level_path: str,
+               where: str = "") -> tuple[CurriculumSpec, dict[str, Any] | None]:
+        env = self.spec.env[e]
+        resolved = expert_knowledge.resolve(given, env.name, path, level_path, where=f"{where}env[{e}] {env.name}")
+        curriculum = build(CurriculumSpec, resolved.curriculum, path)
+        _check_curriculum(curriculum, path)
+        return curriculum, resolved.record
+
+    def plan(self, plan: BodyPlan, record: dict[str, Any] | None) -> BodyPlan:
+        """`plan`, with what its level resolved to filed under its label."""
+        if record is not None:
+            self.records[plan.label] = record
+        return plan
+
+    def spec_default(self, bodies: tuple[BodyPlan, ...]) -> CurriculumSpec | None:
+        """The typed `spec.curriculum`: the spec's curriculum as it resolves for the env of the first body with
+        a curriculum (env[0] when none has one; it is still checked)."""
+        return self.default(next((p.e for p in bodies if p.curriculum is not None), 0))[0]
+
+
+def expert_knowledge_record(run: RunSpec) -> dict[str, dict[str, Any]]:
+    """What each body's expert-knowledge level resolved to, by body label (empty when no curriculum sets a
+    level): the level, where it is written, the env, the teacher, the keys set with their values (relative to
+    the body's curriculum), the explicit keys kept, and notes. For the `info` of a run's resolved spec; the
+    resolution is recomputed from `run.raw`, which is deterministic."""
+    curricula = _Curricula(run.spec, run.raw)
+    _resolve_bodies(run.spec, curricula)
+    return curricula.records
+
+
+def _resolve_bodies(spec: Spec, curricula: _Curricula) -> list[BodyPlan]:
     body, n_agents, n_envs = spec.body, len(spec.agent), len(spec.env)
     if body.product != "custom" and body.bodies is not None:
         raise SpecError("body.bodies", f"an explicit body list needs product 'custom', not {body.product!r}")
-    if body.product == "outer":
-        triples = [(a, e, b) for a in range(n_agents) for e in range(n_envs) for b in range(body.num)]
-        return [BodyPlan(i, a, e, b, body.embodiment, spec.curriculum) for i, (a, e, b) in enumerate(triples)]
-    if body.product == "inner":
-        if n_agents != n_envs:
+    if body.product in ("outer", "inner"):
+        if body.product == "outer":
+            triples = [(a, e, b) for a in range(n_agents) for e in range(n_envs) for b in range(body.num)]
+        elif n_agents != n_envs:
             raise SpecError("body.product", f"'inner' pairs agent i with env i and needs as many agents as "
                             f"envs; got {n_agents} agents and {n_envs} envs")
-        triples = [(i, i, b) for i in range(n_agents) for b in range(body.num)]
-        return [BodyPlan(k, a, e, b, body.embodiment, spec.curriculum) for k, (a, e, b) in enumerate(triples)]
+        else:
+            triples = [(i, i, b) for i in range(n_agents) for b in range(body.num)]
+        plans = []
+        for i, (a, e, b) in enumerate(triples):
+            curriculum, record = curricula.default(e)
+            plans.append(curricula.plan(BodyPlan(i, a, e, b, body.embodiment, curriculum), record))
+        return plans
     if not body.bodies:
         raise SpecError("body.bodies", "product 'custom' needs the explicit list body.bodies")
     plans, counts = [], {}
@@ -145,29 +239,10 @@ def _resolve_bodies(spec: Spec, raw: dict[str, Any]) -> list[BodyPlan]:
             raise SpecError(f"{path}.agent", f"agent index {cb.agent} out of range: {n_agents} agent(s)")
         if cb.env >= n_envs:
             raise SpecError(f"{path}.env", f"env index {cb.env} out of range: {n_envs} env(s)")
-        curriculum = _body_curriculum(spec, raw, cb, path)
+        curriculum, record = curricula.body(i, cb, path)
         b = counts.get((cb.agent, cb.env), 0)
         counts[(cb.agent, cb.env)] = b + 1
         embodiment = cb.embodiment if cb.embodiment is not None else body.embodiment
-        plans.append(BodyPlan(i, cb.agent, cb.env, b, embodiment, curriculum))
+        plans.append(curricula.plan(BodyPlan(i, cb.agent, cb.env, b, embodiment, curriculum), record))
     return plans
 
-
-def _body_curriculum(spec: Spec, raw: dict[str, Any], cb: Any, path: str) -> CurriculumSpec | None:
-    if cb.no_curriculum:
-        if cb.curriculum:
-            raise SpecError(f"{path}.curriculum", "no_curriculum is true: remove the curriculum override")
-        return None
-    if cb.curriculum is None:
-        return spec.curriculum
-    merged = pydash.merge(copy.deepcopy(raw.get("curriculum") or {}), copy.deepcopy(cb.curriculum))
-    if "teacher" in cb.curriculum and "name" in cb.curriculum["teacher"] and raw.get("curriculum"):
-        # a different teacher replaces the default teacher's settings instead of merging with them
-        default_teacher = raw["curriculum"].get("teacher", {})
-        if cb.curriculum["teacher"]["name"] != default_teacher.get("name"):
-            merged["teacher"] = copy.deepcopy(cb.curriculum["teacher"])
-    if "task_space" in cb.curriculum:
-        merged["task_space"] = copy.deepcopy(cb.curriculum["task_space"])
-    curriculum = build(CurriculumSpec, merged, f"{path}.curriculum")
-    _check_curriculum(curriculum, f"{path}.curriculum")
-    return curriculum

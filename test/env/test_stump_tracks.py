@@ -72,7 +72,7 @@ def test_a_bad_task_gets_an_error_naming_the_key_and_the_valid_ones():
         env.reset(options={"task": {"stump_hieght": 1.0}})
     with pytest.raises(ValueError, match=r"'poly_shape' must be a list of 12 numbers"):
         env.unwrapped.set_task({"poly_shape": [1.0, 2.0]})
-    with pytest.raises(ValueError, match=r"'stump_height'=11.0 is outside \[0.0, 10.0\]"):
+    with pytest.raises(ValueError, match=r"'stump_height'=11.0 is outside \[-10.0, 10.0\]"):
         env.unwrapped.set_task({"stump_height": 11.0})
 
 

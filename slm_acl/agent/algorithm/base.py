@@ -53,6 +53,7 @@ class Algorithm(abc.ABC):
     memories: ClassVar[tuple[str, ...]] = ()  # memory names this algorithm works with (empty: any)
     metric_names: ClassVar[tuple[str, ...]] = ()  # the training metrics `update` may return (metrics_df columns)
     provides_value_estimate: ClassVar[bool] = False  # `value_estimate` works (teachers such as SPDL need it)
+    resets_student: ClassVar[bool] = False  # `reset_student` works (agent[].reset_frequency needs it)
 
     @classmethod
     def spaces_problem(cls, observation_space: gym.Space, action_space: gym.Space) -> str | None:
@@ -93,6 +94,22 @@ class Algorithm(abc.ABC):
     def value_estimate(self, body_index: int, obs: np.ndarray) -> np.ndarray:
         """V(s) for teachers that need it (SPDL); only for algorithms with `provides_value_estimate`."""
         raise NotImplementedError(f"{type(self).__name__} has no value estimate")
+
+    def reset_student(self, reset_index: int) -> None:
+        """Forget everything learnt: a student as if just built, for TeachMyAgent's "student that forgets" test.
+
+        Re-initialises the nets (fresh initial weights drawn from the agent's seed stream under the name of
+        `reset_index`, so a run stays reproducible and each reset draws new weights), the optimisers, the
+        observation and reward normalisers, the memories and any counter a warm-up reads; the random streams
+        that sample actions and minibatches continue. Only the student: the teachers, curriculum controllers
+        and the bodies' clocks belong to the bodies and are never touched. The AEB space calls this (one
+        place, aeb/student_reset.py) and records it; an algorithm that supports it sets `resets_student`.
+
+        Args:
+            reset_index: which multiple of the agent's reset_frequency this reset falls on (1 for the first).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot reset its student (agent[].reset_frequency); "
+                                  "it needs reset_student() and resets_student = True")
 
     @abc.abstractmethod
     def state_dict(self) -> dict[str, Any]:

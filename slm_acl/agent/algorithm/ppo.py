@@ -78,10 +78,7 @@ class PPO(TorchAlgorithm):
         super().__init__(config, bodies, seeds, net, memory, device)
         net_config = self.net_builder.config
         self.layout = layout_for(net_config)
-        for name, module in self.layout.build(self).items():
-            self.nets[name] = module
-        self.nets["log_std"] = nn.ParameterList(
-            nn.Parameter(torch.full((a,), config.log_std_init, device=self.torch_device)) for a in self.act_dims)
+        self.nets.update(self._build_nets())
         critic_optim = net_config.critic_optim or net_config.optim
         if self.layout.name == "split":
             actor_params = [*self.nets["actor"].parameters(), *self.nets["log_std"].parameters()]
@@ -92,15 +89,34 @@ class PPO(TorchAlgorithm):
         self.optimizer = make_optimizer(groups)
         self._schedules = [g[1].schedule for g in groups]
         self.max_grad_norm = net_config.clip_grad_val
-        self.obs_norm = [ObsNormalizer(d, config.obs_clip, config.normalize_obs) for d in self.obs_dims]
-        self.reward_scale = [RewardScaler(b.num_envs, config.gamma, config.reward_clip, config.normalize_reward)
-                             for b in self.bodies]
+        self._fresh_normalizers()
         self.rollouts = [memory.build().build(config.time_horizon, b.num_envs, o, a)
                          for b, o, a in zip(self.bodies, self.obs_dims, self.act_dims)]
         self._acted: list[_Acted | None] = [None] * len(self.bodies)
         self._last_next_obs: list[np.ndarray | None] = [None] * len(self.bodies)
         self.acting, self.gradients = self.choose_path("acting"), self.choose_path("gradients")
         self._compiled = CompiledLoss(self.loss, "PPO.loss", self._params) if self.gradients.fast else None
+
+    def _build_nets(self) -> dict[str, nn.Module]:
+        """The layout's actor/critic nets and one state-independent log std per body."""
+        log_std = nn.ParameterList(nn.Parameter(torch.full((a,), self.config.log_std_init, device=self.torch_device))
+                                   for a in self.act_dims)
+        return {**self.layout.build(self), "log_std": log_std}
+
+    def _fresh_normalizers(self) -> None:
+        cfg = self.config
+        self.obs_norm = [ObsNormalizer(d, cfg.obs_clip, cfg.normalize_obs) for d in self.obs_dims]
+        self.reward_scale = [RewardScaler(b.num_envs, cfg.gamma, cfg.reward_clip, cfg.normalize_reward)
+                             for b in self.bodies]
+
+    def _reset_student_extra(self) -> None:
+        """Fresh normalisers and empty rollouts: the steps collected so far were acted by the forgotten policy,
+        so the first update of the new student comes a full `time_horizon` after the reset."""
+        self._fresh_normalizers()
+        for rollout in self.rollouts:
+            rollout.clear()
+        self._acted = [None] * len(self.bodies)
+        self._last_next_obs = [None] * len(self.bodies)
 
     # ---- forward passes ----------------------------------------------------------------------
     def _policy_and_value(self, xs: list, need_value: bool = True, numpy: bool = False) -> list:
@@ -168,7 +184,7 @@ class PPO(TorchAlgorithm):
             if len(cut):
                 rollout.set_bootstrap(cut, self._values(b, tr.next_obs[cut]))
             self._last_next_obs[b] = tr.next_obs
-            self.frames[b] += len(tr.reward)
+            self.count_frames(b, len(tr.reward))
             stepped.append(b)
         if not stepped or not all(self.rollouts[b].full for b in stepped):
             return {}

@@ -24,6 +24,7 @@ class Random(Algorithm):
     Config = RandomConfig
     uses_net = False
     uses_memory = False
+    resets_student = True  # a no-op: nothing learnt to forget, so a Random baseline runs the forgetting criterion
 
     @classmethod
     def spaces_problem(cls, observation_space: gym.Space, action_space: gym.Space) -> str | None:
@@ -55,6 +56,9 @@ class Random(Algorithm):
 
     def update(self, transitions: Sequence[Transition | None]) -> dict[str, float]:
         return {}
+
+    def reset_student(self, reset_index: int) -> None:
+        """Nothing to forget: uniform actions learn nothing. The action stream continues, as it would have."""
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng": rng_state(self.rng)}

@@ -41,8 +41,10 @@ class SACConfig:
     gamma: float = param(0.99, ge=0, le=1, doc="discount")
     tau: float = param(0.005, gt=0, le=1, doc="target update rate (polyak = 1 - tau)")
     batch_size: int = param(256, ge=1, doc="transitions per body per gradient step")
-    start_steps: int = param(10_000, ge=0, doc="frames per body of uniform random actions before the policy acts")
-    learning_starts: int = param(10_000, ge=0, doc="frames per body stored before gradient steps begin")
+    start_steps: int = param(10_000, ge=0, doc="frames per body of uniform random actions before the policy acts "
+                                               "(counted again from each student reset)")
+    learning_starts: int = param(10_000, ge=0, doc="frames per body stored before gradient steps begin (a student "
+                                                   "reset empties the replay, so again after one)")
     update_schedule: Literal["step", "episode"] = param(
         "step", doc="'step': gradient_steps every train_freq steps; 'episode': ceil(len/train_freq) per episode")
     train_freq: int = param(1, ge=1, doc="vectorised steps between updates ('step') or the episode divisor")
@@ -67,15 +69,9 @@ class SAC(TorchAlgorithm):
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
         super().__init__(config, bodies, seeds, net, memory, device)
         net_config = self.net_builder.config
-        n = len(self.bodies)
-        self.nets["actor"] = self.build_net(self.obs_dims, [2 * a for a in self.act_dims])
-        self.nets["q"] = self.build_net([o + a for o, a in zip(self.obs_dims, self.act_dims)], [1] * n, copies=2)
-        self.target_q = copy.deepcopy(self.nets["q"]).requires_grad_(False)
         self.tune_alpha = config.ent_coef == "auto"
-        init = config.ent_coef_init if self.tune_alpha else float(config.ent_coef)
-        self.nets["log_alpha"] = torch.nn.ParameterList(
-            [torch.nn.Parameter(torch.full((n,), math.log(init), device=self.torch_device),
-                                requires_grad=self.tune_alpha)])
+        self.nets.update(self._build_nets())
+        self.target_q = copy.deepcopy(self.nets["q"]).requires_grad_(False)
         self.target_entropy = torch.tensor(
             [config.target_entropy if config.target_entropy is not None else -float(a) for a in self.act_dims],
             device=self.torch_device)
@@ -98,9 +94,34 @@ class SAC(TorchAlgorithm):
         self._half_span = [((s.high - s.low) / 2).astype(np.float32) for s in spaces]
         self.ep_length = [np.zeros(b.num_envs, np.int64) for b in self.bodies]
         self.steps = 0  # vectorised agent steps (the 'step' schedule counts these)
+        self.grad_steps = 0  # gradient steps of the current student (target updates count these)
         self._metrics: dict[str, torch.Tensor] = {}
         self._since_report = 0
         self.gradients = self.choose_path("gradients")
+
+    def _build_nets(self) -> dict[str, torch.nn.Module]:
+        """The actor, the twin Q ensemble and log alpha (a parameter even when fixed, so it is checkpointed)."""
+        n = len(self.bodies)
+        init = self.config.ent_coef_init if self.tune_alpha else float(self.config.ent_coef)
+        log_alpha = torch.full((n,), math.log(init), device=self.torch_device)
+        log_alpha = torch.nn.ParameterList([torch.nn.Parameter(log_alpha, requires_grad=self.tune_alpha)])
+        return {"actor": self.build_net(self.obs_dims, [2 * a for a in self.act_dims]),
+                "q": self.build_net([o + a for o, a in zip(self.obs_dims, self.act_dims)], [1] * n, copies=2),
+                "log_alpha": log_alpha}
+
+    def _reset_student_extra(self) -> None:
+        """A fresh student's warm-up, counted from the reset: the replay buffers are emptied, so gradient steps wait
+        for `learning_starts` new transitions per body, and `student_frames` (zeroed by the caller) restarts the
+        `start_steps` of uniform random actions. The targets copy the fresh Q nets; the step and episode-length
+        counters of the update schedules and the target-update phase restart too."""
+        with torch.no_grad():
+            self.target_q.load_state_dict(self.nets["q"].state_dict())
+        for replay in self.replays:
+            replay.clear()
+        for lengths in self.ep_length:
+            lengths[:] = 0
+        self.steps = self.grad_steps = self._since_report = 0
+        self._metrics = {}
 
     # ---- scaling between the policy's [-1, 1] and the env's bounds --------------------------
     def _to_env(self, b: int, action: np.ndarray) -> np.ndarray:
@@ -145,7 +166,7 @@ class SAC(TorchAlgorithm):
         for b, o in enumerate(obs):
             if o is None:
                 continue
-            if not deterministic and self.frames[b] < self.config.start_steps:
+            if not deterministic and self.student_frames[b] < self.config.start_steps:
                 uniform = self.rng.uniform(-1.0, 1.0, size=(len(o), self.act_dims[b])).astype(np.float32)
                 actions[b] = self._to_env(b, uniform)
             else:
@@ -171,7 +192,7 @@ class SAC(TorchAlgorithm):
             if tr is None:
                 continue
             self.replays[b].add(tr.obs, self._to_policy(b, tr.action), tr.reward, tr.next_obs, tr.terminated)
-            self.frames[b] += len(tr.reward)
+            self.count_frames(b, len(tr.reward))
             self.ep_length[b] += 1
             ended = tr.terminated | tr.truncated
             if ended.any():
@@ -204,7 +225,8 @@ class SAC(TorchAlgorithm):
             grad_norm_clip(params, self.max_grad_norm)
         self.optimizer.step()
         self.opt_steps += 1
-        if self.opt_steps % cfg.target_update_interval == 0:
+        self.grad_steps += 1
+        if self.grad_steps % cfg.target_update_interval == 0:
             with torch.no_grad():
                 torch._foreach_lerp_(self._target_params, self._q_params, cfg.tau)
 
@@ -285,7 +307,7 @@ class SAC(TorchAlgorithm):
     def _extra_state(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict(), "target_q": self.target_q.state_dict(),
                 "replays": [r.state_dict(self.save_replay) for r in self.replays],
-                "ep_length": [e.copy() for e in self.ep_length], "steps": self.steps,
+                "ep_length": [e.copy() for e in self.ep_length], "steps": self.steps, "grad_steps": self.grad_steps,
                 "since_report": self._since_report}
 
     def _load_extra_state(self, state: dict[str, Any]) -> None:
@@ -295,4 +317,5 @@ class SAC(TorchAlgorithm):
             r.load_state_dict(s)
         self.ep_length = [e.copy() for e in state["ep_length"]]
         self.steps = int(state["steps"])
+        self.grad_steps = int(state.get("grad_steps", self.opt_steps))  # older checkpoints: no reset yet
         self._since_report = int(state["since_report"])

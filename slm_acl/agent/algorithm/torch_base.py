@@ -19,9 +19,13 @@ from slm_acl.lib.seeding import SeedTree, rng_state, set_rng_state
 class TorchAlgorithm(Algorithm):
     """Owns `self.nets` (an nn.ModuleDict), a torch generator for sampling and a numpy generator.
 
-    Subclasses put every trainable module in `self.nets` and list their extra state in
-    `_extra_state` / `_load_extra_state`.
+    Subclasses build every trainable module in `_build_nets` (called once in their constructor, and again
+    by `reset_student` for fresh initial weights), list their extra state in `_extra_state` /
+    `_load_extra_state`, and return what else a fresh student lacks in `_reset_student_extra`.
     """
+
+    resets_student = True
+    optimizer: torch.optim.Optimizer  # made by the subclass over the parameters of `self.nets`
 
     def __init__(self, config: Any, bodies: Sequence[BodyInterface], seeds: SeedTree,
                  net: Choice | None = None, memory: Choice | None = None, device: str = "cpu"):
@@ -37,7 +41,8 @@ class TorchAlgorithm(Algorithm):
         self.generator = torch.Generator(self.torch_device)
         self.generator.manual_seed(seeds.integer("torch_sampling"))
         self.rng = seeds.generator("numpy_sampling")
-        self.frames = [0] * len(self.bodies)
+        self.frames = [0] * len(self.bodies)  # per body, since the start (learning-rate schedules read these)
+        self.student_frames = [0] * len(self.bodies)  # per body, since the last student reset (warm-ups read these)
         self.nets = nn.ModuleDict()
         self._paths: dict[str, PathChoice] = {}
 
@@ -77,6 +82,37 @@ class TorchAlgorithm(Algorithm):
         module = self.net_builder.build(in_dims, out_dims, copies=copies, last_gain=last_gain)
         return module.to(self.torch_device)
 
+    # ---- a student that forgets --------------------------------------------------------------
+    def _build_nets(self) -> dict[str, nn.Module]:
+        """Every trainable module of the algorithm, freshly initialised from torch's generator."""
+        raise NotImplementedError
+
+    def count_frames(self, body: int, n: int) -> None:
+        """Count `n` frames a body's update stored, since the start and since the last reset."""
+        self.frames[body] += n
+        self.student_frames[body] += n
+
+    def reset_student(self, reset_index: int) -> None:
+        """See `Algorithm.reset_student`. The fresh weights are built under a fork of torch's CPU generator seeded
+        from the agent's seed tree ("student_reset{k}"), so the global stream the session checkpoints is left as it
+        was, and copied into the existing parameters: the optimiser, the fast paths' weight views and the compiled
+        loss keep pointing at the same tensors. The optimiser's state (Adam's moments and step counts) is dropped
+        and every group's rate set back to its initial value (a linear schedule then sets it from `frames` as
+        before: the schedule follows the run's budget, not the student's age)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seeds.integer(f"student_reset{reset_index}"))
+            fresh = nn.ModuleDict(self._build_nets())
+        with torch.no_grad():
+            self.nets.load_state_dict(fresh.state_dict())
+        self.optimizer.state.clear()
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        self.student_frames = [0] * len(self.bodies)
+        self._reset_student_extra()
+
+    def _reset_student_extra(self) -> None:
+        """Return the algorithm's own learnt or counted state (memories, normalisers, counters) to a fresh one."""
+
     # ---- Algorithm interface -----------------------------------------------------------------
     def parameters(self) -> Iterable[Any]:
         return self.nets.parameters()
@@ -86,14 +122,16 @@ class TorchAlgorithm(Algorithm):
 
     def state_dict(self) -> dict[str, Any]:
         return {"nets": self.nets.state_dict(), "generator": self.generator.get_state(),
-                "rng": rng_state(self.rng), "frames": list(self.frames), "opt_steps": self.opt_steps,
-                **self._extra_state()}
+                "rng": rng_state(self.rng), "frames": list(self.frames), "student_frames": list(self.student_frames),
+                "opt_steps": self.opt_steps, **self._extra_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.nets.load_state_dict(state["nets"])
         self.generator.set_state(state["generator"])
         set_rng_state(self.rng, state["rng"])
         self.frames = list(state["frames"])
+        # a checkpoint written before students could reset has none: its student is as old as the run
+        self.student_frames = list(state.get("student_frames", self.frames))
         self.opt_steps = int(state["opt_steps"])
         self._load_extra_state(state)
 

@@ -64,6 +64,11 @@ class ReplayBuffer:
             np.take(self.data[key], idx, axis=0, out=out)
         return self.batch
 
+    def clear(self) -> None:
+        """Empty the buffer (a student reset). The stored arrays are not zeroed, which would touch every page:
+        nothing reads past `size`, and new transitions overwrite from the start. Its sampling stream continues."""
+        self.pos = self.size = 0
+
     def state_dict(self, include_data: bool = True) -> dict[str, Any]:
         state: dict[str, Any] = {"pos": self.pos, "size": self.size, "rng": rng_state(self.rng),
                                  "capacity": self.capacity, "has_data": include_data}

@@ -43,9 +43,11 @@ Deliberate differences from the original code (REFERENCE.md 1.8):
   0.4). The default 0.1/3 keeps the Stump Tracks height value; the HP grid {0.05, 0.1} raw is
   {0.017, 0.033} of the height range.
 - The thresholds are in return units (expert knowledge about the env) and have no default: a
-  spec without them fails validation. They are compared with the returns the teacher sees: raw
-  returns, or returns mapped onto [0, 1] when the curriculum sets `reward_bounds` (TeachMyAgent
-  rescaled its thresholds itself; here give them on that scale). TeachMyAgent's benchmark used
+  spec without them fails validation, unless its `curriculum.expert_knowledge` is "low" or "high",
+  which gives TeachMyAgent's values for the body's env (slm_acl.spec.expert_knowledge). They are
+  compared with the returns the teacher sees: raw returns, or returns mapped onto [0, 1] when the
+  curriculum sets `reward_bounds` (TeachMyAgent rescaled its thresholds itself; here give them on
+  that scale, as the levels do). TeachMyAgent's benchmark used
   180 (max) and 0 (min) on Stump Tracks with raw returns, i.e. 0.66 and 0.3 with its bounds
   -150/350. With `signal: "success"` the queues hold success flags (1 / 0) and the thresholds
   are success rates in [0, 1] (the ADR paper's formulation); the curriculum then needs
@@ -61,6 +63,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from slm_acl.curriculum.expert_knowledge import Gift, gives, levels, refuses
 from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
@@ -96,6 +99,18 @@ class ADRConfig:
 class ADR(Teacher):
     Config = ADRConfig
     proposal_type = ADRProposal
+    # TeachMyAgent raises at "no" ("needs at least reward thresholds"); "low": thresholds and a random start;
+    # "high": thresholds and a start at the initial_dist mean
+    expert_knowledge = levels(
+        no=refuses("ADR needs at least reward thresholds (TeachMyAgent raises 'Unable to run ADR without any "
+                   "expert knowledge')"),
+        low=gives(Gift.REWARD_THRESHOLDS),
+        high=gives(Gift.REWARD_THRESHOLDS, Gift.INITIAL_DIST))
+
+    @classmethod
+    def needed_keys(cls, config: ADRConfig) -> tuple[str, ...]:
+        """With `signal: "success"` the queues hold success flags, so the curriculum needs success_return."""
+        return ("success_return",) if config.signal == "success" else ()
 
     def __init__(self, config: ADRConfig, context: TeacherContext):
         super().__init__(config, context)

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.spatial import cKDTree
 
+from slm_acl.curriculum.expert_knowledge import Gift, gives, levels
 from slm_acl.curriculum.teachers.base import TeacherContext
 from slm_acl.curriculum.teachers.gmm import Criterion, FitSettings, GMMTeacher, MixtureParams, Schedule, check_ks
 from slm_acl.curriculum.teachers.registry import TEACHERS
@@ -143,6 +144,8 @@ class ALPGMM(GMMTeacher):
     """
 
     Config: ClassVar[type] = ALPGMMConfig
+    # TeachMyAgent: at "high" the bootstrap draws from initial_dist instead of uniformly; nothing otherwise
+    expert_knowledge = levels(no=gives(), low=gives(), high=gives(Gift.INITIAL_DIST))
     extra_dims = 1
 
     def __init__(self, config: ALPGMMConfig, context: TeacherContext):

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
 import numpy as np
 
+from slm_acl.curriculum.expert_knowledge import Grant
 from slm_acl.lib.seeding import rng_state, set_rng_state
 
 ValueEstimator = Callable[[np.ndarray], np.ndarray]
@@ -93,6 +94,20 @@ class Teacher(abc.ABC):
     needs_success_return: ClassVar[bool] = False
     needs_initial_dist: ClassVar[bool] = False
     needs_target_dist: ClassVar[bool] = False
+    # what each expert-knowledge level ("no", "low", "high") gives this teacher, or why it cannot run at it
+    # (slm_acl.curriculum.expert_knowledge); None: the teacher declares no levels and a spec that sets
+    # curriculum.expert_knowledge for it is refused
+    expert_knowledge: ClassVar[Mapping[str, Grant] | None] = None
+
+    @classmethod
+    def needed_keys(cls, config: Any) -> tuple[str, ...]:
+        """The curriculum keys this teacher needs with `config` (among success_return, initial_dist,
+        target_dist), checked by the spec validator before a run. Default: from the class flags; a teacher
+        whose needs depend on its settings (ADR's `signal`, SPDL's `initial_dist_fallback`) overrides this, so
+        that the check happens in the spec and not when the teacher is built inside a running session."""
+        flags = (("success_return", cls.needs_success_return), ("initial_dist", cls.needs_initial_dist),
+                 ("target_dist", cls.needs_target_dist))
+        return tuple(key for key, needed in flags if needed)
 
     def __init__(self, config: Any, context: TeacherContext):
         self.config = config

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from slm_acl.curriculum.expert_knowledge import Gift, gives, levels
 from slm_acl.curriculum.teachers.base import TeacherContext
 from slm_acl.curriculum.teachers.gmm import FitSettings, GMMTeacher, MixtureParams, Schedule, check_ks
 from slm_acl.curriculum.teachers.registry import TEACHERS
@@ -54,6 +55,8 @@ class CovarGMM(GMMTeacher):
     """
 
     Config: ClassVar[type] = CovarGMMConfig
+    # TeachMyAgent: at "high" the bootstrap draws from initial_dist instead of uniformly; nothing otherwise
+    expert_knowledge = levels(no=gives(), low=gives(), high=gives(Gift.INITIAL_DIST))
     extra_dims = 2
 
     def __init__(self, config: CovarGMMConfig, context: TeacherContext):

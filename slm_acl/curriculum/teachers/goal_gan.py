@@ -74,6 +74,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from slm_acl.curriculum.expert_knowledge import Gift, gives, levels, refuses
 from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
@@ -139,6 +140,13 @@ class GoalGANTeacher(Teacher):
     Config = GoalGANConfig
     proposal_type = GoalGANProposal
     needs_success_return = True
+    # TeachMyAgent raises at "no" (no success definition); the benchmark passes --use_pretrained_samples, so
+    # "low" pretrains on a random sub-space Gaussian and "high" on initial_dist
+    expert_knowledge = levels(
+        no=refuses("GoalGAN needs a success definition (TeachMyAgent raises 'Unable to run GoalGAN without any "
+                   "expert knowledge')"),
+        low=gives(Gift.PRETRAINING),
+        high=gives(Gift.PRETRAINING, Gift.INITIAL_DIST))
 
     def __init__(self, config: GoalGANConfig, context: TeacherContext):
         super().__init__(config, context)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from slm_acl.curriculum.expert_knowledge import gives, levels, refuses
 from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
@@ -62,6 +63,12 @@ class OracleConfig:
 @TEACHERS.register("Oracle")
 class Oracle(Teacher):
     Config = OracleConfig
+    # outside TeachMyAgent's levels (a teachDeepRL baseline): it is hand-made knowledge of the difficulty order,
+    # so it runs only at "high", and no level gives its window_step and reward_thr (set them explicitly)
+    expert_knowledge = levels(
+        no=refuses("the Oracle is hand-made knowledge of the difficulty order (teachDeepRL's upper baseline)"),
+        low=refuses("the Oracle is hand-made knowledge of the difficulty order, more than level 'low' gives"),
+        high=gives())
 
     def __init__(self, config: OracleConfig, context: TeacherContext):
         super().__init__(config, context)

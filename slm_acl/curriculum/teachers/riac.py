@@ -56,6 +56,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from slm_acl.curriculum.expert_knowledge import NOTHING
 from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
@@ -152,6 +153,7 @@ def split_scores(n_low: np.ndarray, n_high: np.ndarray, alp_low: np.ndarray, alp
 @TEACHERS.register("RIAC")
 class RIAC(Teacher):
     Config = RIACConfig
+    expert_knowledge = NOTHING  # TeachMyAgent gives RIAC nothing at any level
 
     def __init__(self, config: RIACConfig, context: TeacherContext):
         super().__init__(config, context)

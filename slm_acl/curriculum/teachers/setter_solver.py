@@ -64,6 +64,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from slm_acl.curriculum.expert_knowledge import gives, levels, refuses
 from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
@@ -177,6 +178,11 @@ class SetterSolverTeacher(Teacher):
     Config = SetterSolverConfig
     proposal_type = SetterSolverProposal
     needs_success_return = True
+    # TeachMyAgent raises at "no" (no success definition); "low" and "high" give it its success only
+    expert_knowledge = levels(
+        no=refuses("Setter-Solver needs a success definition (TeachMyAgent raises 'Unable to run Setter-Solver "
+                   "without any expert knowledge')"),
+        low=gives(), high=gives())
 
     def __init__(self, config: SetterSolverConfig, context: TeacherContext):
         super().__init__(config, context)

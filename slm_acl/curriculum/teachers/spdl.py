@@ -65,7 +65,15 @@ Deliberate differences from the original code:
 - The std floor (`std_lower_bound` while KL(pi || target) > `kl_threshold`) floors the Cholesky
   diagonal, as the original; a log-std below 1e-6 is also refused by the optimiser (numerics).
 - Expert knowledge: the original's "high" level checked for "maximal" and so never passed
-  initial/target distributions (REFERENCE.md 1.3). Here both are required and validated.
+  initial/target distributions (REFERENCE.md 1.3): at every level its SPDL started from its own
+  default, a random sub-space Gaussian (mean uniform over the space, std 10% of each range), and
+  aimed at the whole space (centre, std = range / 4). Here `target_dist` is required, and so is
+  `initial_dist` unless `initial_dist_fallback` is "random_subspace", which starts from that same
+  random sub-space Gaussian (mean uniform in the cube, std 0.1) drawn from the teacher's generator.
+  The fallback is a setting, not a silent default, so a spec that forgets initial_dist still fails
+  validation; the expert-knowledge levels set it ("no", "low", and "high" on an env with no easy
+  distribution), and give the whole-space target and, at "high", the env's easy initial_dist (the
+  original's intended reading; slm_acl.spec.expert_knowledge).
 - Randomness: samples come from the teacher's generator (no `torch.manual_seed` on the global
   torch state); the plotting sampler uses the caller's generator.
 
@@ -88,13 +96,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.optimize
 import torch
 
-from slm_acl.curriculum.teachers.base import Proposal, Teacher, TeacherContext
+from slm_acl.curriculum.expert_knowledge import Gift, gives, levels
+from slm_acl.curriculum.teachers.base import Gaussian, Proposal, Teacher, TeacherContext
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.lib.config import param
 from slm_acl.lib.seeding import rng_state, set_rng_state
@@ -104,6 +113,7 @@ MIN_LOG_STD = math.log(1e-6)
 LINE_SEARCH_STEPS = 10
 KL_MARGIN = 0.999  # the search aims at KL_MARGIN * max_kl so rounding never crosses the bound
 LOG_2PI = math.log(2.0 * math.pi)
+SUBSPACE_STD = 0.1  # std of the random sub-space start (10% of each range), as TeachMyAgent's
 MAX_LOG_RATIO = 50.0  # importance log-ratios are clamped here during the search (exp stays finite)
 
 
@@ -124,6 +134,10 @@ class SelfPacedConfig:
     std_lower_bound: float | None = param(None, gt=0, doc="floor on the Cholesky diagonal (unit-cube std) while "
                                           "KL(pi || target) > kl_threshold; null: none")
     kl_threshold: float | None = param(None, ge=0, doc="KL to target above which std_lower_bound applies")
+    initial_dist_fallback: Literal["none", "random_subspace"] = param(
+        "none", doc="without curriculum.initial_dist: 'none' refuses (validation asks for it); 'random_subspace' "
+                    "starts from a Gaussian with a mean uniform in the task space and a std of 10% of each range "
+                    "(TeachMyAgent's default, what its SPDL ran with at every expert-knowledge level)")
 
 
 @dataclasses.dataclass(eq=False)
@@ -180,16 +194,30 @@ class SelfPacedTeacher(Teacher):
     needs_value_estimate = True
     needs_initial_dist = True
     needs_target_dist = True
+    # TeachMyAgent's SPDL got no distribution at any level (its "high" checked for "maximal"); the lab gives it
+    # what it ran with (the whole-space target, a random sub-space start) and, at "high", the intended initial_dist
+    expert_knowledge = levels(
+        no=gives(Gift.TARGET_DIST, Gift.RANDOM_INITIAL_DIST),
+        low=gives(Gift.TARGET_DIST, Gift.RANDOM_INITIAL_DIST),
+        high=gives(Gift.INITIAL_DIST, Gift.TARGET_DIST, Gift.RANDOM_INITIAL_DIST))
+
+    @classmethod
+    def needed_keys(cls, config: SelfPacedConfig) -> tuple[str, ...]:
+        """target_dist always; initial_dist unless the config falls back to a random sub-space start."""
+        return ("target_dist",) if config.initial_dist_fallback == "random_subspace" else ("initial_dist",
+                                                                                           "target_dist")
 
     def __init__(self, config: SelfPacedConfig, context: TeacherContext):
         super().__init__(config, context)
-        for key in ("initial_dist", "target_dist"):
+        for key in self.needed_keys(config):
             if getattr(context, key) is None:
                 raise ValueError(f"Self-Paced needs curriculum.{key} {{'mean': [...], 'std': [...]}}")
         if (config.std_lower_bound is None) != (config.kl_threshold is None):
             raise ValueError("Self-Paced: set both std_lower_bound and kl_threshold, or neither")
         d = self.dim
         init, target = context.initial_dist, context.target_dist
+        if init is None:  # initial_dist_fallback "random_subspace": TeachMyAgent's create_dist_from_bounds(subspace)
+            init = Gaussian(self.rng.uniform(0.0, 1.0, d), np.full(d, SUBSPACE_STD))
         init_chol = np.diag(np.maximum(np.asarray(init.std, np.float64), math.exp(MIN_LOG_STD)))
         self.theta = _pack(np.asarray(init.mean, np.float64).copy(), init_chol)
         self._target = (torch.as_tensor(np.asarray(target.mean, np.float64)),

@@ -53,7 +53,8 @@ class StumpTracksTask:
     """
 
     stump_height: float | None = None
-    """mean stump height in TERRAIN_STEP units (std fixed at 0.1); None: no stumps"""
+    """mean stump height in TERRAIN_STEP units (std fixed at 0.1; each stump floored at 0.05, so a negative mean
+    gives 0.05-high stumps, TeachMyAgent's "mostly trivial" tasks); None: no stumps"""
     obstacle_spacing: float | None = 8.0
     """length in metres of each grass segment between obstacles; None -> 8.0, clipped below at 0.01"""
     roughness: float | None = 0.0

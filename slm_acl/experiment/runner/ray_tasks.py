@@ -9,6 +9,7 @@ that dies is recorded as failed, not restarted behind the caller's back with rep
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Generator, Iterator, Sequence
 
 import ray
@@ -19,10 +20,26 @@ from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.threads import pin_threads
 from slm_acl.spec.model import MetaSpec
 
+log = logging_lib.get_logger("runner")
+
 
 def session_cpus(meta: MetaSpec) -> float:
     """CPUs one session task asks Ray for."""
     return meta.resources.cpu if meta.resources.cpu is not None else float(meta.num_threads)
+
+
+def connect(ray_address: str | None) -> bool:
+    """Attach to `ray_address` (or RAY_ADDRESS), else start Ray on this machine's cores.
+
+    Returns whether Ray is a single machine (then a trial bigger than it can never start).
+    """
+    if ray.is_initialized():
+        if ray_address:
+            log.warning(f"Ray is already running in this process; --ray-address {ray_address} is not used")
+    else:
+        ray.init(address=ray_address, log_to_driver=True, include_dashboard=False)
+    alive = [n for n in ray.nodes() if n.get("Alive")]
+    return len(alive) <= 1 and not (ray_address or os.environ.get("RAY_ADDRESS"))
 
 
 def _session_task(job: SessionJob) -> Iterator[Any]:

@@ -7,14 +7,13 @@ node.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Callable
 
 import ray
 from ray import tune
 
-from slm_acl.experiment.runner.ray_tasks import session_cpus
+from slm_acl.experiment.runner.ray_tasks import connect, session_cpus
 from slm_acl.experiment.search.scoring import TIME_ATTR
 from slm_acl.lib import logger as logging_lib
 from slm_acl.spec.errors import SpecError
@@ -101,20 +100,6 @@ def storage_uri(path: str | Path) -> str:
 
 def trial_dirname(trial: Any) -> str:
     return f"trial_{trial.trial_id}"
-
-
-def connect(ray_address: str | None) -> bool:
-    """Attach to `ray_address` (or RAY_ADDRESS), else start Ray on this machine's cores.
-
-    Returns whether Ray is a single machine (then a trial bigger than it can never start).
-    """
-    if ray.is_initialized():
-        if ray_address:
-            log.warning(f"Ray is already running in this process; --ray-address {ray_address} is not used")
-    else:
-        ray.init(address=ray_address, log_to_driver=True, include_dashboard=False)
-    alive = [n for n in ray.nodes() if n.get("Alive")]
-    return len(alive) <= 1 and not (ray_address or os.environ.get("RAY_ADDRESS"))
 
 
 def prepare(run: RunSpec, ray_address: str | None) -> None:

@@ -1,0 +1,127 @@
+"""Running a campaign: every session of every cell as a Ray task, tables kept current, resumable.
+
+`run_benchmark` expands the spec's benchmark block into cells (cells.py), records the cells that
+cannot run, writes every runnable cell's spec, and hands all sessions to the session runner's Ray
+executor: on this machine's cores, or a cluster's (`--ray-address`, with a data folder every node
+reaches). As each session ends its rows of `benchmark_df` are rewritten (atomically), so a killed
+campaign leaves a table that says which sessions finished. `benchmark@RUN_DIR` resumes: finished
+sessions are kept, the others run again and continue from their checkpoints. A failed session is
+recorded (runner: `info/..._error.json`) and the others go on; the campaign then ends with an error
+that counts them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import pandas as pd
+import ray
+
+from slm_acl.analysis.benchmark_graph import benchmark_graph
+from slm_acl.experiment.benchmark import tables
+from slm_acl.experiment.benchmark.cells import SEED_TRIAL, CellRun, cell_runs, describe, write_cell_specs
+from slm_acl.experiment.benchmark.progress import Progress
+from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.resolved import write_resolved_spec
+from slm_acl.experiment.runner import Ended, Evaluated, SessionJob, Started, run_sessions
+from slm_acl.experiment.runner.ray_tasks import RayExecutor, connect, session_cpus
+from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.io import write_json
+from slm_acl.spec.validate import RunSpec
+
+log = logging_lib.get_logger("benchmark")
+
+
+class BenchmarkError(RuntimeError):
+    """Some sessions of a campaign failed; every other session ran and the tables hold all of them."""
+
+
+@dataclasses.dataclass
+class BenchmarkResult:
+    benchmark_df: pd.DataFrame
+    curves_df: pd.DataFrame
+
+
+def parallel_sessions(cells: list[CellRun]) -> int:
+    """Sessions at once: as many as Ray's CPUs hold (each takes `meta.resources`), capped by `meta.max_parallel`."""
+    runs = [c.run for c in cells if c.run is not None]
+    cpus = ray.cluster_resources().get("CPU", 1.0)
+    fit = max(1, math.floor(cpus / min(session_cpus(r.spec.meta) for r in runs) + 1e-9))
+    caps = [r.spec.meta.max_parallel for r in runs if r.spec.meta.max_parallel]
+    return min([fit, *caps])
+
+
+def run_benchmark(campaign: RunSpec, paths: RunPaths, ray_address: str | None = None,
+                  resume: bool = False) -> BenchmarkResult:
+    seeds = campaign.spec.benchmark.seeds
+    cells = cell_runs(campaign)
+    invalid = [c for c in cells if c.run is None]
+    runnable = [c for c in cells if c.run is not None]
+    write_json(paths.info(f"{paths.prename()}_benchmark_cells.json"),
+               [{"cell": c.index, "name": c.cell.name, **c.axes, "error": c.error} for c in cells])
+    write_cell_specs(paths, cells, seeds)
+    for c in runnable:
+        write_resolved_spec(c.run, paths, c.index, seed_trial=SEED_TRIAL)
+    for c in invalid:
+        log.warning(f"cell {c.index} ({describe(c)}) cannot run: {c.error}")
+    statuses = tables.read_statuses(paths) if resume else {}
+    rows = {(c.index, s): tables.session_rows(paths, c, s, statuses.get((c.index, s), tables.PENDING))
+            for c in cells for s in range(seeds)}
+    jobs = [SessionJob(c.run, paths, c.index, s, SEED_TRIAL) for c in runnable for s in range(seeds)
+            if statuses.get((c.index, s)) != tables.FINISHED]
+    by_name = {j.name: next(c for c in runnable if c.index == j.trial) for j in jobs}
+    _write_sessions(paths, rows)
+    log.info(f"{campaign.name}: {len(cells)} cells ({len(invalid)} cannot run) x {seeds} seeds; "
+             f"{len(runnable) * seeds - len(jobs)} sessions already finished, {len(jobs)} to run; data in {paths.predir}")
+    failed = 0
+    if jobs:
+        connect(ray_address)
+        parallel = parallel_sessions(runnable)
+        log.info(f"{campaign.name}: {parallel} sessions at once on Ray resources {ray.cluster_resources()}")
+        progress = Progress(jobs, len(runnable) * seeds, len(runnable) * seeds - len(jobs))
+        started: dict[str, float] = {}
+        for event in run_sessions(jobs, RayExecutor(parallel), evaluations=True):
+            if isinstance(event, Started):
+                started[event.job.name] = time.perf_counter()
+            elif isinstance(event, Evaluated):
+                progress.evaluated(event.job, event.evaluation)
+            elif isinstance(event, Ended):
+                job, failure = event.job, event.outcome if event.failed else None
+                status = tables.FAILED if failure else tables.FINISHED
+                rows[(job.trial, job.session)] = tables.session_rows(
+                    paths, by_name[job.name], job.session, status, failure.line() if failure else "")
+                task_s = time.perf_counter() - started.get(job.name, time.perf_counter())
+                for row in rows[(job.trial, job.session)]:  # Ray's cost per session = task_s - session_s
+                    row["task_s"] = round(task_s, 2)
+                    row["session_s"] = round(getattr(event.outcome, "wall_s", float("nan")), 2)
+                _write_sessions(paths, rows)
+                failed += int(failure is not None)
+                progress.ended(job, failure is not None)
+    result = _finish(campaign, paths, cells, rows, seeds)
+    if failed:
+        raise BenchmarkError(f"{failed} of {len(jobs)} sessions failed (their errors are in benchmark_df and "
+                             f"info/*_error.json); resume with benchmark@{paths.predir} after fixing the cause")
+    return result
+
+
+def _write_sessions(paths: RunPaths, rows: dict) -> pd.DataFrame:
+    df = pd.DataFrame([r for key in sorted(rows) for r in rows[key]])
+    columns = tables.SESSION_COLUMNS + [c for c in df.columns if c not in tables.SESSION_COLUMNS]
+    df = df.reindex(columns=columns)
+    tables.write(df, tables.benchmark_df_path(paths))
+    return df
+
+
+def _finish(campaign: RunSpec, paths: RunPaths, cells: list[CellRun], rows: dict, seeds: int) -> BenchmarkResult:
+    sessions = _write_sessions(paths, rows)
+    curves = pd.DataFrame([r for c in cells for s in range(seeds) for r in tables.curve_rows(paths, c, s)],
+                          columns=tables.CURVE_COLUMNS)
+    tables.write(curves, tables.curves_df_path(paths))
+    try:
+        benchmark_graph(curves, paths.graph(f"{paths.prename()}_benchmark_graph.png"), campaign.name)
+    except Exception as err:  # noqa: BLE001 - the tables are written; a plotting error must not lose the campaign
+        log.warning(f"{campaign.name}: benchmark graph not drawn: {type(err).__name__}: {err}")
+    counts = sessions.drop_duplicates(["cell", "seed"])["status"].value_counts().to_dict()
+    log.info(f"{campaign.name}: sessions by status {counts}; benchmark_df and curves in {paths.predir / 'info'}")
+    return BenchmarkResult(sessions, curves)
