@@ -10,6 +10,8 @@
     python run_lab.py SPEC_FILE SPEC_NAME search@data/RUN_DIR         # resume a killed search
     python run_lab.py SPEC_FILE SPEC_NAME benchmark     # a campaign over the spec's benchmark block, on Ray
     python run_lab.py SPEC_FILE SPEC_NAME benchmark@data/RUN_DIR      # resume a killed campaign
+    python run_lab.py report@data/RUN_DIR [data/RUN_DIR ...]           # statistics, figures, report.md
+    python run_lab.py retro@data/RUN_DIR                               # rebuild graphs and tables from info/
     -s VAR=VALUE fills ${VAR} in the spec (in enjoy mode: task dims, episodes, video_episodes)
 """
 from __future__ import annotations
@@ -25,11 +27,10 @@ EXIT_RUN_ERROR = 1
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_lab.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("spec_file", nargs="?", help="a spec file (JSON)")
-    parser.add_argument("spec_name", nargs="?", help="the spec's name in the file")
-    parser.add_argument("mode", nargs="?", default="dev",
-                        help="train | dev | search | benchmark | train@RUN_DIR | search@RUN_DIR | benchmark@RUN_DIR | "
-                             "enjoy@SESSION")
+    parser.add_argument("words", nargs="*", metavar="SPEC_FILE SPEC_NAME [MODE] | report@RUN_DIR [RUN_DIR ...]",
+                        help="a spec file, the spec's name in it and a mode: train | dev (default) | search | "
+                             "benchmark | train@RUN_DIR | search@RUN_DIR | benchmark@RUN_DIR | enjoy@SESSION; or an "
+                             "analysis of run folders: report@RUN_DIR [RUN_DIR ...] | retro@RUN_DIR [RUN_DIR ...]")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="VAR=VALUE",
                         help="fill ${VAR} placeholders (repeatable)")
     parser.add_argument("--data-dir", default=os.environ.get("SLM_ACL_DATA_DIR", "data"),
@@ -42,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
                              "node can reach on a cluster)")
     parser.add_argument("--schedule", default="config/experiments.json",
                         help="the schedule run when no spec is given")
+    parser.add_argument("--out", default=None, help="report: the folder to write (default: RUN_DIR/report)")
+    parser.add_argument("--at-frame", type=int, default=None,
+                        help="report: also compute the statistics at this frame (TeachMyAgent reads 10M too)")
     args = parser.parse_args(argv)
+    words = list(args.words)
 
     from slm_acl.lib import logger
     from slm_acl.spec.errors import SpecError
@@ -52,12 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         from slm_acl.experiment import control
         from slm_acl.spec import loader
 
-        if args.spec_file is None:
+        if not words:
             control.run_schedule(args.schedule, data_dir=args.data_dir, ray_address=args.ray_address)
-        elif args.spec_name is None:
-            parser.error("give SPEC_FILE SPEC_NAME [MODE], or nothing to run the schedule")
+        elif "@" in words[0]:  # an analysis of run folders: report@RUN_DIR [RUN_DIR ...]
+            control.analyse(words[0], words[1:], args.out, args.at_frame, " ".join(["python run_lab.py", *sys.argv[1:]]))
+        elif not 2 <= len(words) <= 3:
+            parser.error("give SPEC_FILE SPEC_NAME [MODE], report@RUN_DIR [RUN_DIR ...], or nothing to run the schedule")
         else:
-            control.run(args.spec_file, args.spec_name, args.mode, loader.parse_sets(args.set), args.data_dir,
+            spec_file, spec_name, mode_text = (*words, "dev")[:3]
+            control.run(spec_file, spec_name, mode_text, loader.parse_sets(args.set), args.data_dir,
                         args.ray_address, args.storage_path)
     except SpecError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -8,7 +8,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["slm_acl", "slm_acl.*"]),
     package_data={"slm_acl.curriculum": ["test_sets/*.json"], "slm_acl.env.bodies": ["*.json", "catalog/*.json"],
-                  "slm_acl.env.terrain": ["data/*.npz"]},
+                  "slm_acl.env.terrain": ["data/*.npz"],
+                  "slm_acl.analysis.report": ["published/*.json"]},
     install_requires=[
         "torch==2.13.0",  # the Makefile installs this pinned CPU build first
         "numpy>=2.0",

@@ -6,6 +6,7 @@ layout, so it depends on no part of experiment/ and works as well on a folder co
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 from slm_acl.analysis import graphs
@@ -15,14 +16,21 @@ from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.spec.validate import BodyPlan
 
 
-def session_graphs(bodies: Sequence[tuple[BodyPlan, BodyFiles]]) -> None:
-    """Per body of one session: the session graph, and the curriculum graph (PNG + GIF) of a taught body."""
+def session_graphs(bodies: Sequence[tuple[BodyPlan, BodyFiles]]) -> list[Path]:
+    """Per body of one session: the session graph, and the curriculum graph (PNG + GIF) of a taught body.
+
+    Returns:
+        The graph files written (a graph with no data to draw is not written).
+    """
+    written: list[Path] = []
     for plan, files in bodies:
-        graphs.session_graph(files.session_df, files.eval_df, files.graph("session_graph.png"), files.title,
-                             files.resets_df)
+        drawn = graphs.session_graph(files.session_df, files.eval_df, files.graph("session_graph.png"), files.title,
+                                     files.resets_df)
+        written += [drawn] if drawn is not None else []
         if plan.curriculum is not None:
             space = TaskSpace.from_spec(plan.curriculum.task_space)
-            curriculum_graphs(files.session_df, files.curriculum_df, files.teacher_df, space.low, space.high,
-                              files.graph("curriculum.png"), files.graph("curriculum.gif"),
-                              f"{files.title} ({plan.curriculum.teacher.name})",
-                              shuffled=plan.curriculum.shuffle_dimensions)
+            written += curriculum_graphs(files.session_df, files.curriculum_df, files.teacher_df, space.low,
+                                         space.high, files.graph("curriculum.png"), files.graph("curriculum.gif"),
+                                         f"{files.title} ({plan.curriculum.teacher.name})",
+                                         shuffled=plan.curriculum.shuffle_dimensions)
+    return written

@@ -1,7 +1,10 @@
 """Lab modes: what `python run_lab.py SPEC_FILE SPEC_NAME MODE` does, one handler per mode.
 
 Modes are looked up in a registry (no if/elif chain): `train`, `dev`, `train@RUN_DIR` (resume),
-`enjoy@RUN_DIR/SPEC_tT_sS`, `search`, `search@RUN_DIR` (resume a killed search).
+`enjoy@RUN_DIR/SPEC_tT_sS`, `search`, `search@RUN_DIR` (resume a killed search), `benchmark`,
+`benchmark@RUN_DIR`. The analyses take run folders and no spec (`python run_lab.py report@RUN_DIR ...`):
+`retro@RUN_DIR` rebuilds a run's graphs and derived tables from its info/ folder, `report@RUN_DIR [RUN_DIR ...]`
+compares the runs' cells with statistics, figures and report.md.
 """
 from __future__ import annotations
 
@@ -54,7 +57,8 @@ def parse_mode(text: str) -> tuple[str, str | None]:
 
         raise SpecError("", f"unknown mode {text!r}.{did_you_mean(name, MODES)} "
                         f"Modes: {', '.join(sorted(MODES))}, train@data/RUN_DIR, search@data/RUN_DIR, "
-                        "benchmark@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0")
+                        "benchmark@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0, retro@data/RUN_DIR, "
+                        "report@data/RUN_DIR [data/RUN_DIR ...]")
     if sep and not target:
         raise SpecError("", f"mode {text!r} needs a path after '@'")
     return name, (target or None)
@@ -174,6 +178,66 @@ def enjoy_mode(req: Request) -> Any:
     if req.target is None:
         raise SpecError("", "enjoy needs a session: enjoy@data/RUN_DIR/SPEC_t0_s0")
     return enjoy(req.target, req.sets, spec_file=req.spec_file)
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """An analysis of finished (or killed) runs: it reads their folders and needs no spec."""
+
+    name: str
+    targets: tuple[str, ...]  # run folders
+    out: str | None = None  # report: where report/ goes (default: the first folder's report/)
+    at_frame: int | None = None  # report: also read the statistics at this frame
+    command: str = ""  # the command line, recorded in the report
+
+
+ANALYSES: dict[str, Callable[[Analysis], Any]] = {}
+
+
+def analysis(name: str) -> Callable[[Callable[[Analysis], Any]], Callable[[Analysis], Any]]:
+    def register(fn: Callable[[Analysis], Any]) -> Callable[[Analysis], Any]:
+        ANALYSES[name] = fn
+        MODES[name] = lambda req: fn(Analysis(name, (req.target,) if req.target else ()))  # SPEC_FILE SPEC_NAME given
+        return fn
+
+    return register
+
+
+def analyse(mode_text: str, more_targets: list[str] | tuple[str, ...] = (), out: str | None = None,
+            at_frame: int | None = None, command: str = "") -> Any:
+    """`report@RUN_DIR [RUN_DIR ...]`, `retro@RUN_DIR [RUN_DIR ...]`: the modes that take run folders, not a spec."""
+    name, target = parse_mode(mode_text)
+    if name not in ANALYSES:
+        raise SpecError("", f"{name} takes SPEC_FILE SPEC_NAME {name}; the modes that take run folders alone are "
+                        f"{', '.join(f'{a}@data/RUN_DIR' for a in sorted(ANALYSES))}")
+    return ANALYSES[name](Analysis(name, tuple(t for t in (target, *more_targets) if t), out, at_frame, command))
+
+
+def _folders(a: Analysis) -> list[Path]:
+    if not a.targets:
+        raise SpecError("", f"{a.name} needs a run folder: {a.name}@data/RUN_DIR")
+    missing = [t for t in a.targets if not Path(t).is_dir()]
+    if missing:
+        raise SpecError("", f"{a.name}: no such run folder: {', '.join(missing)}")
+    return [Path(t) for t in a.targets]
+
+
+@analysis("retro")
+def retro_mode(a: Analysis) -> Any:
+    """retro@RUN_DIR: every graph and derived table of a run rebuilt from its info/ tables and saved specs."""
+    from slm_acl.analysis.report.collect import run_spec_name
+    from slm_acl.experiment.retro import retro
+
+    results = [retro(folder, run_spec_name(folder)) for folder in _folders(a)]
+    return results[0] if len(results) == 1 else results
+
+
+@analysis("report")
+def report_mode(a: Analysis) -> Any:
+    """report@RUN_DIR [RUN_DIR ...]: statistics, figures and report.md comparing the cells of the runs."""
+    from slm_acl.analysis.report.build import build_report
+
+    return build_report(_folders(a), a.out, a.at_frame, a.command)
 
 
 class ScheduleError(RuntimeError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -73,27 +74,40 @@ def analyse_trial(run: RunSpec, paths: RunPaths, trial: int, sessions: list[int]
     Each session draws its own graphs when it ends (`session_graphs`), in its worker, so that this
     serial step stays short.
     """
+    trial_graphs(run, paths, trial, sessions)
+    return trial_table(run, paths, trial, sessions)
+
+
+def trial_graphs(run: RunSpec, paths: RunPaths, trial: int, sessions: list[int]) -> list[Path]:
+    """Per body, the mean +- std over `sessions` of its curves; returns the graphs written."""
+    written = []
+    for plan in run.bodies:
+        label = plan.label
+        drawn = graphs.trial_graph([paths.table(trial, s, label, "session_df") for s in sessions],
+                                   [paths.table(trial, s, label, "eval_df") for s in sessions],
+                                   paths.graph(f"{paths.prename(trial)}_{label}_trial_graph.png"),
+                                   f"{paths.prename(trial)} {label}")
+        written += [drawn] if drawn is not None else []
+    return written
+
+
+def trial_table(run: RunSpec, paths: RunPaths, trial: int, sessions: list[int]) -> dict[str, float]:
+    """`{spec}_t{k}_trial_df.csv` (one row per session and body: frames, return_ma, final evaluation) and
+    `_trial_metrics.json` (their means); returns the metrics."""
     rows: list[dict[str, Any]] = []
     for plan in run.bodies:
         label = plan.label
         for s in sessions:
-            evals = paths.table(trial, s, label, "eval_df")
-            episodes = paths.table(trial, s, label, "session_df")
             row: dict[str, Any] = {"session": s, "body": label}
-            if episodes.exists():
-                df = pd.read_csv(episodes)
+            df = _read(paths.table(trial, s, label, "session_df"))
+            if df is not None:
                 row["frames"] = int(df["frame"].iloc[-1]) if len(df) else 0
                 row["return_ma"] = float(df["return"].tail(100).mean()) if len(df) else float("nan")
-            if evals.exists():
-                df = pd.read_csv(evals)
-                if len(df):
-                    row["eval_mean_return"] = float(df["mean_return"].iloc[-1])
-                    row["mastered"] = float(df["mastered"].iloc[-1])
+            df = _read(paths.table(trial, s, label, "eval_df"))
+            if df is not None and len(df):
+                row["eval_mean_return"] = float(df["mean_return"].iloc[-1])
+                row["mastered"] = float(df["mastered"].iloc[-1])
             rows.append(row)
-        graphs.trial_graph([paths.table(trial, s, label, "session_df") for s in sessions],
-                           [paths.table(trial, s, label, "eval_df") for s in sessions],
-                           paths.graph(f"{paths.prename(trial)}_{label}_trial_graph.png"),
-                           f"{paths.prename(trial)} {label}")
     table = pd.DataFrame(rows)
     path = paths.info(f"{paths.prename(trial)}_trial_df.csv")
     atomic_write(path, lambda f: table.to_csv(f, index=False))
@@ -103,3 +117,11 @@ def analyse_trial(run: RunSpec, paths: RunPaths, trial: int, sessions: list[int]
             metrics[column] = float(table[column].mean())
     write_json(paths.info(f"{paths.prename(trial)}_trial_metrics.json"), metrics)
     return metrics
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    """A table, None when its file is missing or empty (a session killed before its first flush); a file
+    with only its header is an empty frame."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    return pd.read_csv(path)

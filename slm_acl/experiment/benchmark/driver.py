@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from pathlib import Path
 
 import pandas as pd
 import ray
@@ -41,6 +42,7 @@ class BenchmarkError(RuntimeError):
 class BenchmarkResult:
     benchmark_df: pd.DataFrame
     curves_df: pd.DataFrame
+    graph: Path | None = None  # the campaign graph, when there was something to draw
 
 
 def parallel_sessions(cells: list[CellRun]) -> int:
@@ -55,16 +57,9 @@ def parallel_sessions(cells: list[CellRun]) -> int:
 def run_benchmark(campaign: RunSpec, paths: RunPaths, ray_address: str | None = None,
                   resume: bool = False) -> BenchmarkResult:
     seeds = campaign.spec.benchmark.seeds
-    cells = cell_runs(campaign)
+    cells = lay_out(campaign, paths)
     invalid = [c for c in cells if c.run is None]
     runnable = [c for c in cells if c.run is not None]
-    write_json(paths.info(f"{paths.prename()}_benchmark_cells.json"),
-               [{"cell": c.index, "name": c.cell.name, **c.axes, "error": c.error} for c in cells])
-    write_cell_specs(paths, cells, seeds)
-    for c in runnable:
-        write_resolved_spec(c.run, paths, c.index, seed_trial=SEED_TRIAL)
-    for c in invalid:
-        log.warning(f"cell {c.index} ({describe(c)}) cannot run: {c.error}")
     statuses = tables.read_statuses(paths) if resume else {}
     rows = {(c.index, s): tables.session_rows(paths, c, s, statuses.get((c.index, s), tables.PENDING))
             for c in cells for s in range(seeds)}
@@ -98,11 +93,27 @@ def run_benchmark(campaign: RunSpec, paths: RunPaths, ray_address: str | None = 
                 _write_sessions(paths, rows)
                 failed += int(failure is not None)
                 progress.ended(job, failure is not None)
-    result = _finish(campaign, paths, cells, rows, seeds)
+    result = finish(campaign.name, paths, cells, rows, seeds)
     if failed:
         raise BenchmarkError(f"{failed} of {len(jobs)} sessions failed (their errors are in benchmark_df and "
                              f"info/*_error.json); resume with benchmark@{paths.predir} after fixing the cause")
     return result
+
+
+def lay_out(campaign: RunSpec, paths: RunPaths) -> list[CellRun]:
+    """The campaign's cells, recorded before any session runs: `info/{spec}_benchmark_cells.json` (every
+    cell's axes, and why a cell cannot run), `cells/NAME.json` and each runnable cell's resolved spec
+    (`{spec}_t{k}_spec.json`, from which retro mode rebuilds the cell's graphs)."""
+    cells = cell_runs(campaign)
+    write_json(paths.info(f"{paths.prename()}_benchmark_cells.json"),
+               [{"cell": c.index, "name": c.cell.name, **c.axes, "error": c.error} for c in cells])
+    write_cell_specs(paths, cells, campaign.spec.benchmark.seeds)
+    for c in cells:
+        if c.run is not None:
+            write_resolved_spec(c.run, paths, c.index, seed_trial=SEED_TRIAL)
+        else:
+            log.warning(f"cell {c.index} ({describe(c)}) cannot run: {c.error}")
+    return cells
 
 
 def _write_sessions(paths: RunPaths, rows: dict) -> pd.DataFrame:
@@ -113,15 +124,22 @@ def _write_sessions(paths: RunPaths, rows: dict) -> pd.DataFrame:
     return df
 
 
-def _finish(campaign: RunSpec, paths: RunPaths, cells: list[CellRun], rows: dict, seeds: int) -> BenchmarkResult:
+def finish(name: str, paths: RunPaths, cells: list[CellRun], rows: dict, seeds: int) -> BenchmarkResult:
+    """Write benchmark_df from `rows` ({(cell, seed): that session's rows}), benchmark_curves_df from every session's
+    eval_df, and the campaign graph; at the end of a campaign, and in retro mode from a copied run folder."""
     sessions = _write_sessions(paths, rows)
     curves = pd.DataFrame([r for c in cells for s in range(seeds) for r in tables.curve_rows(paths, c, s)],
                           columns=tables.CURVE_COLUMNS)
     tables.write(curves, tables.curves_df_path(paths))
+    graph = None
     try:
-        benchmark_graph(curves, paths.graph(f"{paths.prename()}_benchmark_graph.png"), campaign.name)
+        graph = benchmark_graph(curves, graph_path(paths), name)
     except Exception as err:  # noqa: BLE001 - the tables are written; a plotting error must not lose the campaign
-        log.warning(f"{campaign.name}: benchmark graph not drawn: {type(err).__name__}: {err}")
+        log.warning(f"{name}: benchmark graph not drawn: {type(err).__name__}: {err}")
     counts = sessions.drop_duplicates(["cell", "seed"])["status"].value_counts().to_dict()
-    log.info(f"{campaign.name}: sessions by status {counts}; benchmark_df and curves in {paths.predir / 'info'}")
-    return BenchmarkResult(sessions, curves)
+    log.info(f"{name}: sessions by status {counts}; benchmark_df and curves in {paths.predir / 'info'}")
+    return BenchmarkResult(sessions, curves, graph)
+
+
+def graph_path(paths: RunPaths) -> Path:
+    return paths.graph(f"{paths.prename()}_benchmark_graph.png")

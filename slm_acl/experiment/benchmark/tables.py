@@ -19,6 +19,7 @@ from slm_acl.lib.io import atomic_write
 from slm_acl.spec.benchmark import AXES
 
 FINISHED, FAILED, INVALID, PENDING = "FINISHED", "FAILED", "INVALID", "PENDING"
+TIMING_COLUMNS = ("task_s", "session_s")  # measured by the driver as sessions end; no session table holds them
 SESSION_COLUMNS = ["cell", *AXES, "body", "embodiment", "seed", "status", "frames", "mastered", "error"]
 CURVE_COLUMNS = ["cell", *AXES, "body", "embodiment", "seed", "frame", "mastered"]
 
@@ -82,3 +83,32 @@ def read_statuses(paths: RunPaths) -> dict[tuple[int, int], str]:
     if df is None:
         return {}
     return {(int(c), int(s)): str(st) for c, s, st in zip(df["cell"], df["seed"], df["status"])}
+
+
+def rebuilt_rows(paths: RunPaths, cells: list[CellRun], seeds: int) -> dict[tuple[int, int], list[dict[str, Any]]]:
+    """Every session's rows rebuilt from its tables (retro mode), keyed (cell, seed).
+
+    What only an earlier benchmark_df knows is taken from it: the status (PENDING where it is not known, even
+    for a session whose tables exist), a failed session's error and the timing columns.
+    """
+    before = _read(benchmark_df_path(paths))
+    known = {} if before is None else {(int(r["cell"]), int(r["seed"]), _text(r["body"])): r
+                                       for r in before.to_dict("records")}
+    statuses = read_statuses(paths)
+    rows = {}
+    for cell in cells:
+        for seed in range(seeds):
+            rows[(cell.index, seed)] = session_rows(paths, cell, seed, statuses.get((cell.index, seed), PENDING))
+            for row in rows[(cell.index, seed)]:
+                old = known.get((cell.index, seed, row["body"]))
+                if old is None:
+                    continue
+                row.update({c: old[c] for c in TIMING_COLUMNS if c in old})
+                if row["status"] == FAILED:
+                    row["error"] = _text(old.get("error"))
+    return rows
+
+
+def _text(value: Any) -> str:
+    """A text cell read back from CSV: an empty cell comes back as NaN."""
+    return "" if value is None or pd.isna(value) else str(value)
