@@ -80,6 +80,8 @@ def test_a_killed_campaign_resumes_keeping_finished_sessions(tmp_path):
     assert ran[ran["criterion"] == "no_success"]["mastered"].isna().all()
     for (cell, seed), stamp in finished_stamp.items():  # kept, not run again
         assert paths.table(cell, seed, "a0_e0_b0", "session_df").stat().st_mtime_ns == stamp
+    assert ran[["task_s", "session_s"]].notna().all().all()  # timings of sessions finished before the kill kept
+    assert (ran["task_s"] >= ran["session_s"]).all()
     for cell, seed in ran[["cell", "seed"]].values.tolist():
         episodes = pd.read_csv(paths.table(cell, seed, "a0_e0_b0", "session_df"))
         assert episodes["frame"].max() == 16_000

@@ -60,9 +60,9 @@ def run_benchmark(campaign: RunSpec, paths: RunPaths, ray_address: str | None = 
     cells = lay_out(campaign, paths)
     invalid = [c for c in cells if c.run is None]
     runnable = [c for c in cells if c.run is not None]
-    statuses = tables.read_statuses(paths) if resume else {}
-    rows = {(c.index, s): tables.session_rows(paths, c, s, statuses.get((c.index, s), tables.PENDING))
-            for c in cells for s in range(seeds)}
+    # a resumed campaign keeps what its benchmark_df knew (statuses, errors, timings); a new one has none yet
+    rows = tables.rebuilt_rows(paths, cells, seeds)
+    statuses = {key: body_rows[0]["status"] for key, body_rows in rows.items()} if resume else {}
     jobs = [SessionJob(c.run, paths, c.index, s, SEED_TRIAL) for c in runnable for s in range(seeds)
             if statuses.get((c.index, s)) != tables.FINISHED]
     by_name = {j.name: next(c for c in runnable if c.index == j.trial) for j in jobs}
