@@ -25,9 +25,10 @@ setup(
         "imageio>=2.31",
         "imageio-ffmpeg>=0.4",
         "tqdm>=4.66",
+        "tensorboard>=2.14",  # RUN_DIR/tb/ logs through torch.utils.tensorboard (meta.tensorboard: false turns them off)
         "threadpoolctl>=3",
     ],
     extras_require={"test": ["pytest>=8", "hypothesis>=6"], "bench": ["stable-baselines3>=2.3"],
                     "search": ["optuna>=3.4"]},  # meta.search_algorithm "optuna"
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["slm-acl = slm_acl.cli:main"]},  # the same command line as run_lab.py
 )

@@ -15,10 +15,7 @@ import numpy as np
 from slm_acl.agent.algorithm.base import Algorithm, Transition
 from slm_acl.aeb.body import Body
 from slm_acl.aeb.student_reset import ResetEvent, StudentResets
-from slm_acl.curriculum.controller import CurriculumController, NonFiniteError
-from slm_acl.curriculum.shuffle import DimensionShuffler
-from slm_acl.curriculum.task_space import TaskSpace
-from slm_acl.curriculum.teachers.base import Gaussian, TeacherContext
+from slm_acl.curriculum.controller import CurriculumController, NonFiniteError, build_controller
 from slm_acl.env.factory import EnvMaker
 from slm_acl.env.vector import make_vec_env
 from slm_acl.lib.seeding import SeedTree
@@ -48,24 +45,9 @@ def make_body(run: RunSpec, plan: BodyPlan, seeds: SeedTree, render_mode: str | 
 def make_controller(plan: BodyPlan, vec: Any, seeds: SeedTree) -> CurriculumController:
     """The body's curriculum: task space, teacher and shuffler (the spec validator has already checked the
     task space against the env, so this only builds)."""
-    curriculum = plan.curriculum
-    if curriculum is None:
+    if plan.curriculum is None:
         return CurriculumController(vec.num_envs)
-    task_space = TaskSpace.from_spec(curriculum.task_space)
-    shuffler = (DimensionShuffler(task_space.dim, seeds.generator("shuffle"), curriculum.shuffle_cuttings)
-                if curriculum.shuffle_dimensions else None)
-    dists = {}
-    for key in ("initial_dist", "target_dist"):
-        dist = getattr(curriculum, key)
-        if dist is not None:
-            mean, std = task_space.unit_gaussian(dist, key)
-            # the teacher proposes in the shuffled cube: move the mean to where it is proposed
-            dists[key] = Gaussian(mean if shuffler is None else shuffler.to_proposal(mean), std)
-    context = TeacherContext(dim=task_space.dim, rng=seeds.generator("teacher"),
-                             success_return=curriculum.success_return, **dists)
-    teacher = curriculum.teacher.build(context)
-    bounds = None if curriculum.reward_bounds is None else tuple(curriculum.reward_bounds)
-    return CurriculumController(vec.num_envs, task_space, teacher, curriculum.success_return, bounds, shuffler)
+    return build_controller(plan.curriculum, vec.num_envs, seeds)
 
 
 def _student_resets(agent_spec: Any, algorithm: Algorithm) -> StudentResets | None:

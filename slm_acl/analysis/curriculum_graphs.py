@@ -189,34 +189,48 @@ def curriculum_graphs(episodes_csv: Path, curriculum_csv: Path, teacher_csv: Pat
     written.append(save_figure(fig, png, tight=False))
 
     if gif is not None and samples is not None and infos is not None:
-        written.append(_gif(episodes, columns, samples, infos, pairs, low, high, frame_range, gif, title, shuffled))
+        written.append(_gif(episodes, columns, samples, infos, low, high, frame_range, gif, title, shuffled))
     return written
 
 
-def _gif(episodes, columns, samples, infos, pairs, low, high, frame_range, out: Path, title: str,
+def curriculum_frame(episodes: pd.DataFrame, columns: list[str], samples: pd.DataFrame | None, info: dict | None,
+                     low: np.ndarray, high: np.ndarray, frame_range: tuple[float, float], title: str,
+                     shuffled: bool = False) -> np.ndarray:
+    """One picture of a body's curriculum at an evaluation, as an RGB array (height, width, 3): the training
+    tasks of `episodes` coloured by frame, the teacher's non-exploratory `samples` and its view `info`.
+
+    The GIF's frames, and the image TensorBoard gets at each evaluation while the session trains.
+    """
+    plt = pyplot()
+    pairs = _panels(len(columns))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5.0 * len(pairs), 4.4), squeeze=False)
+    for ax, pair in zip(axes[0], pairs):
+        _panel(ax, episodes, columns, pair, low, high, frame_range, samples, info, show_view=not shuffled)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return image
+
+
+def _gif(episodes, columns, samples, infos, low, high, frame_range, out: Path, title: str,
          shuffled: bool) -> Path:
     import imageio.v2 as imageio
 
     from slm_acl.lib.io import atomic_write
 
-    plt = pyplot()
     eval_frames = sorted(samples["frame"].unique())
     if len(eval_frames) > MAX_GIF_FRAMES:
         eval_frames = [eval_frames[k] for k in np.linspace(0, len(eval_frames) - 1, MAX_GIF_FRAMES).astype(int)]
     images, previous = [], -np.inf
     for frame in eval_frames:
-        fig, axes = plt.subplots(1, len(pairs), figsize=(5.0 * len(pairs), 4.4), squeeze=False)
         recent = episodes[(episodes["frame"] > previous) & (episodes["frame"] <= frame)]
         at = infos[infos["frame"] == frame]
         info = at["info"].iloc[-1] if len(at) else None
-        for ax, pair in zip(axes[0], pairs):
-            _panel(ax, recent, columns, pair, low, high, frame_range, samples[samples["frame"] == frame], info,
-                   show_view=not shuffled)
-        fig.suptitle(f"{title}: frames {max(previous, 0):.0f}-{frame:.0f}", fontsize=10)
-        fig.tight_layout()
-        fig.canvas.draw()
-        images.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
-        plt.close(fig)
+        images.append(curriculum_frame(recent, columns, samples[samples["frame"] == frame], info, low, high,
+                                       frame_range, f"{title}: frames {max(previous, 0):.0f}-{frame:.0f}", shuffled))
         previous = frame
-    atomic_write(out, lambda f: imageio.mimwrite(f, images, format="GIF", duration=0.5, loop=0), binary=True)
+    atomic_write(out, lambda f: imageio.mimwrite(f, images, format="GIF", duration=500, loop=0),  # ms per frame
+                 binary=True)
     return out

@@ -6,6 +6,21 @@ from typing import Sequence
 
 import numpy as np
 
+VIDEO_SUFFIXES = (".mp4", ".gif")  # write_video's .mp4 becomes a .gif without ffmpeg
+
+
+def next_free(path: Path) -> Path:
+    """`path` with the first index `_000`, `_001`, ... whose video (.mp4 or .gif) does not exist yet.
+
+    Replays of one session keep their own files (a second enjoy must not overwrite the first one's video).
+    The index, not a timestamp, keeps two replays started in the same second apart; it is not a lock, so two
+    replays of the same session started at the same moment may still pick the same index.
+    """
+    k = 0
+    while any(path.with_name(f"{path.stem}_{k:03d}{suffix}").exists() for suffix in VIDEO_SUFFIXES):
+        k += 1
+    return path.with_name(f"{path.stem}_{k:03d}{path.suffix}")
+
 
 def write_video(path: Path, frames: Sequence[np.ndarray], fps: int = 30) -> Path:
     """Write frames (H, W, 3 uint8) to `path`; an .mp4 falls back to .gif when ffmpeg is missing."""

@@ -16,6 +16,9 @@ return); TeachMyAgent's bounds are -150/350 for Stump Tracks and -150/360 for Pa
 A checkpoint (`state_dict`) holds the proposals in flight as plain arrays and numbers, and
 `load_state_dict` rebuilds them (`Teacher.proposal_type`), so a resumed run gives every in-flight
 episode its own proposal back.
+
+`build_controller` makes a controller from a validated curriculum: the one way the lab's bodies and the
+Gymnasium wrappers for other trainers (slm_acl.teaching) get their teacher.
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ import numpy as np
 
 from slm_acl.curriculum.shuffle import DimensionShuffler
 from slm_acl.curriculum.task_space import TaskSpace
-from slm_acl.curriculum.teachers.base import Proposal, Teacher
+from slm_acl.curriculum.teachers.base import Gaussian, Proposal, Teacher, TeacherContext
+from slm_acl.lib.seeding import SeedTree
 
 
 class NonFiniteError(FloatingPointError):
@@ -117,15 +121,24 @@ class CurriculumController:
         if self.teacher is not None and self.proposals[sub_env] is not None:
             self.teacher.record_initial_state(self.proposals[sub_env], obs)
 
+    def add_sub_env(self) -> int:
+        """One more sub-env slot (its index), for envs that join after the controller is built: the Gymnasium
+        wrappers of slm_acl.teaching let any number of envs share one teacher."""
+        self.proposals.append(None)
+        self.raw_tasks.append(None)
+        return len(self.proposals) - 1
+
     def is_success(self, episodic_return: float) -> bool:
         return self.success_return is not None and episodic_return > self.success_return
 
-    def end_episode(self, sub_env: int, episodic_return: float, length: int, truncated: bool) -> EpisodeOutcome:
+    def end_episode(self, sub_env: int, episodic_return: float, length: int, truncated: bool,
+                    success: bool | None = None) -> EpisodeOutcome:
+        """Hand the teacher the outcome of sub-env `sub_env`'s episode; `success` None: judged by success_return."""
         if not math.isfinite(episodic_return):
             raise NonFiniteError(f"episode return {episodic_return} in sub-env {sub_env} is not finite; "
                                  "the env or the reward scaling produced NaN or inf")
         task = self.raw_tasks[sub_env]
-        success = self.is_success(episodic_return)
+        success = self.is_success(episodic_return) if success is None else bool(success)
         if self.teacher is not None:
             self.teacher.update(self.proposals[sub_env], self.teacher_return(float(episodic_return)), success)
             self.raw_tasks[sub_env] = self.proposals[sub_env] = None
@@ -149,3 +162,30 @@ class CurriculumController:
             self.proposals = [None if p is None else type(self.teacher).proposal_type.from_state(p)
                               for p in state["proposals"]]
         self.raw_tasks = [None if p is None else self._raw_task(p) for p in self.proposals]
+
+
+def build_controller(curriculum: Any, num_envs: int, seeds: SeedTree) -> CurriculumController:
+    """The controller of a validated curriculum (a spec's `CurriculumSpec`, whose task space, teacher and
+    expert knowledge the spec validator has checked), its teacher and shuffler drawing from `seeds`.
+
+    Args:
+        curriculum: the validated curriculum: `task_space`, `teacher` (a validated Choice), `success_return`,
+            `reward_bounds`, `initial_dist`, `target_dist`, `shuffle_dimensions`, `shuffle_cuttings`.
+        num_envs: sub-env slots to start with (`add_sub_env` adds more).
+        seeds: the owner's seed tree; the teacher draws from "teacher", the shuffler from "shuffle".
+    """
+    task_space = TaskSpace.from_spec(curriculum.task_space)
+    shuffler = (DimensionShuffler(task_space.dim, seeds.generator("shuffle"), curriculum.shuffle_cuttings)
+                if curriculum.shuffle_dimensions else None)
+    dists = {}
+    for key in ("initial_dist", "target_dist"):
+        dist = getattr(curriculum, key)
+        if dist is not None:
+            mean, std = task_space.unit_gaussian(dist, key)
+            # the teacher proposes in the shuffled cube: move the mean to where it is proposed
+            dists[key] = Gaussian(mean if shuffler is None else shuffler.to_proposal(mean), std)
+    context = TeacherContext(dim=task_space.dim, rng=seeds.generator("teacher"),
+                             success_return=curriculum.success_return, **dists)
+    teacher = curriculum.teacher.build(context)
+    bounds = None if curriculum.reward_bounds is None else tuple(curriculum.reward_bounds)
+    return CurriculumController(num_envs, task_space, teacher, curriculum.success_return, bounds, shuffler)

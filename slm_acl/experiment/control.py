@@ -1,8 +1,9 @@
 """Lab modes: what `python run_lab.py SPEC_FILE SPEC_NAME MODE` does, one handler per mode.
 
 Modes are looked up in a registry (no if/elif chain): `train`, `dev`, `train@RUN_DIR` (resume),
-`enjoy@RUN_DIR/SPEC_tT_sS`, `search`, `search@RUN_DIR` (resume a killed search), `benchmark`,
-`benchmark@RUN_DIR`. The analyses take run folders and no spec (`python run_lab.py report@RUN_DIR ...`):
+`enjoy@RUN_DIR/SPEC_tT_sS`, `eval@RUN_DIR/SPEC_tT_sS[_ckpt_best | _ckpt_fN]` (a saved policy on any test
+set), `search`, `search@RUN_DIR` (resume a killed search), `benchmark`, `benchmark@RUN_DIR`. The analyses
+take run folders and no spec (`python run_lab.py report@RUN_DIR ...`):
 `retro@RUN_DIR` rebuilds a run's graphs and derived tables from its info/ folder, `report@RUN_DIR [RUN_DIR ...]`
 compares the runs' cells with statistics, figures and report.md.
 """
@@ -19,7 +20,7 @@ from slm_acl.experiment.resolved import write_resolved_spec
 from slm_acl.experiment.trial import TrialResult, run_trial
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import read_json
-from slm_acl.spec.loader import load_resolved, load_spec
+from slm_acl.spec.loader import load_resolved, load_spec, placeholders
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.validate import RunSpec
 
@@ -57,7 +58,8 @@ def parse_mode(text: str) -> tuple[str, str | None]:
 
         raise SpecError("", f"unknown mode {text!r}.{did_you_mean(name, MODES)} "
                         f"Modes: {', '.join(sorted(MODES))}, train@data/RUN_DIR, search@data/RUN_DIR, "
-                        "benchmark@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0, retro@data/RUN_DIR, "
+                        "benchmark@data/RUN_DIR, enjoy@data/RUN_DIR/SPEC_t0_s0, eval@data/RUN_DIR/SPEC_t0_s0 "
+                        "(or ..._ckpt_best, ..._ckpt_fN), retro@data/RUN_DIR, "
                         "report@data/RUN_DIR [data/RUN_DIR ...]")
     if sep and not target:
         raise SpecError("", f"mode {text!r} needs a path after '@'")
@@ -177,7 +179,19 @@ def enjoy_mode(req: Request) -> Any:
 
     if req.target is None:
         raise SpecError("", "enjoy needs a session: enjoy@data/RUN_DIR/SPEC_t0_s0")
-    return enjoy(req.target, req.sets, spec_file=req.spec_file)
+    return enjoy(req.target, req.sets, spec_file=req.spec_file, spec_name=req.spec_name)
+
+
+@mode("eval")
+def eval_mode(req: Request) -> Any:
+    """eval@RUN_DIR/SPEC_tT_sS[_ckpt_best | _ckpt_fN]: a saved policy on its own or any test set (`-s test_set=...`),
+    tables and a picture of the tasks in RUN_DIR/eval/."""
+    from slm_acl.experiment.eval_mode import evaluate_saved
+
+    if req.target is None:
+        raise SpecError("", "eval needs a session or one of its kept checkpoints: eval@data/RUN_DIR/SPEC_t0_s0, "
+                        "eval@data/RUN_DIR/SPEC_t0_s0_ckpt_best, eval@data/RUN_DIR/SPEC_t0_s0_ckpt_f500000")
+    return evaluate_saved(req.target, req.sets, spec_file=req.spec_file, spec_name=req.spec_name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,8 +258,23 @@ class ScheduleError(RuntimeError):
     """Some experiments of a schedule failed; the others ran."""
 
 
-def read_schedule(path: str | Path) -> list[tuple[str, str, str]]:
-    """`config/experiments.json` as (spec_file, spec_name, mode) entries, every one checked before any runs."""
+@dataclasses.dataclass(frozen=True)
+class Scheduled:
+    """One experiment of a schedule, as `run` takes it."""
+
+    spec_file: str
+    spec_name: str
+    mode: str
+    sets: Mapping[str, str]  # the -s values this spec has placeholders for
+
+
+def read_schedule(path: str | Path, sets: Mapping[str, str] | None = None) -> list[Scheduled]:
+    """`config/experiments.json` as entries, every one checked (with its `-s` values) before any runs.
+
+    `sets` (`-s VAR=VALUE`) go to every scheduled spec that has `${VAR}`, so one `-s frames=N` sizes a whole
+    schedule; a value that no scheduled spec uses is an error, as it is for one spec.
+    """
+    sets = dict(sets or {})
     schedule = read_json(path)
     if not isinstance(schedule, dict) or not schedule:
         raise SpecError("", f"{path} must map spec files to {{spec_name: mode}}")
@@ -257,29 +286,36 @@ def read_schedule(path: str | Path) -> list[tuple[str, str, str]]:
             if not isinstance(mode_text, str):
                 raise SpecError(f"{spec_file}.{spec_name}", f"in {path}: the mode must be a string, got {mode_text!r}")
             name, _ = parse_mode(mode_text)
-            run_spec = load_spec(spec_file, spec_name, dev=name == "dev")
+            own = {k: v for k, v in sets.items() if k in placeholders(spec_file, spec_name)}
+            run_spec = load_spec(spec_file, spec_name, own, dev=name == "dev")
             block = {"search": run_spec.spec.search, "benchmark": run_spec.spec.benchmark}
             if name in block and block[name] is None:
                 raise SpecError(name, f"in {path}: {spec_file} {spec_name} is scheduled to {name} but has no "
                                 f"{name} block")
-            entries.append((spec_file, spec_name, mode_text))
+            entries.append(Scheduled(spec_file, spec_name, mode_text, own))
+    unused = sorted(set(sets) - {k for entry in entries for k in entry.sets})
+    if unused:
+        raise SpecError("", f"-s {', '.join(unused)} given, but no spec scheduled in {path} has such a placeholder")
     return entries
 
 
-def run_schedule(path: str | Path, data_dir: str = "data", ray_address: str | None = None) -> list[Any]:
-    """Run `config/experiments.json` ({spec_file: {spec_name: mode}}) in order.
+def run_schedule(path: str | Path, sets: Mapping[str, str] | None = None, data_dir: str = "data",
+                 ray_address: str | None = None) -> list[Any]:
+    """Run `config/experiments.json` ({spec_file: {spec_name: mode}}) in order, `sets` as `read_schedule` says.
 
     Every entry is checked first, so a typo in the last one does not surface hours later. An experiment
     that fails is logged and the next one runs; the failures are raised together at the end.
     """
-    entries = read_schedule(path)
+    entries = read_schedule(path, sets)
     results, failures = [], []
-    for k, (spec_file, spec_name, mode_text) in enumerate(entries, 1):
-        log.info(f"schedule {k}/{len(entries)}: {spec_file} {spec_name} {mode_text}")
+    for k, entry in enumerate(entries, 1):
+        what = " ".join([entry.spec_file, entry.spec_name, entry.mode, *(f"-s {v}={x}" for v, x in entry.sets.items())])
+        log.info(f"schedule {k}/{len(entries)}: {what}")
         try:
-            results.append(run(spec_file, spec_name, mode_text, data_dir=data_dir, ray_address=ray_address))
+            results.append(run(entry.spec_file, entry.spec_name, entry.mode, entry.sets, data_dir=data_dir,
+                               ray_address=ray_address))
         except Exception as err:  # noqa: BLE001 - one failed experiment must not cancel the rest
-            failures.append(f"{spec_file} {spec_name} {mode_text}: {type(err).__name__}: {err}")
+            failures.append(f"{what}: {type(err).__name__}: {err}")
             log.error(f"schedule {k}/{len(entries)} failed: {failures[-1]}")
     if failures:
         raise ScheduleError(f"{len(failures)} of {len(entries)} scheduled experiments failed: " + "; ".join(failures))

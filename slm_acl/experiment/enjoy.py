@@ -1,35 +1,31 @@
-"""Enjoy mode: replay a saved policy deterministically, print its returns, write a video per body."""
+"""Enjoy mode: replay a saved policy deterministically, print its returns, write a video per body.
+
+The replay runs the session's own saved resolved spec (`RUN_DIR/{spec}_tT_sS_spec.json`): that is what
+reproduces the run, whatever the spec file says today. Each replay writes new videos (`..._enjoy_000.mp4`,
+`_001`, ...), so replaying a session again, e.g. on another task, keeps the earlier videos.
+"""
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
-from slm_acl.aeb.space import AEBSpace
-from slm_acl.analysis.video import write_video
+from slm_acl.analysis.video import next_free, write_video
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
-from slm_acl.experiment import checkpoint
 from slm_acl.experiment.evaluation import Evaluator
 from slm_acl.experiment.paths import RunPaths
-from slm_acl.lib.seeding import SeedTree
+from slm_acl.experiment.saved_policy import SavedSession, restore_policy
+from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.io import read_json
 from slm_acl.spec.errors import SpecError
-from slm_acl.spec.loader import load_resolved
+from slm_acl.spec.loader import is_resolved, load_resolved, pick, read_spec_file
 from slm_acl.spec.validate import RunSpec
 
-SESSION_NAME = re.compile(r"^(?P<spec>.+)_t(?P<trial>\d+)_s(?P<session>\d+)$")
 ENJOY_KEYS = ("episodes", "video_episodes", "fps")
 
-
-def parse_session_dir(target: str) -> tuple[RunPaths, int, int]:
-    """`data/RUN_DIR/SPEC_t0_s0` -> (paths, trial, session)."""
-    path = Path(target)
-    match = SESSION_NAME.match(path.name)
-    if not match:
-        raise SpecError("", f"enjoy@ expects data/RUN_DIR/SPEC_tT_sS, got {target!r}")
-    return RunPaths(path.parent, match["spec"]), int(match["trial"]), int(match["session"])
+log = logging_lib.get_logger("enjoy")
 
 
 def _tasks_from_sets(run: RunSpec, sets: Mapping[str, str]) -> dict[int, list[dict] | None]:
@@ -56,21 +52,64 @@ def _tasks_from_sets(run: RunSpec, sets: Mapping[str, str]) -> dict[int, list[di
     return out
 
 
-def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | None = None) -> dict[str, dict]:
+def replay_spec(paths: RunPaths, trial: int, session: int, spec_file: str | None = None,
+                spec_name: str | None = None) -> RunSpec:
+    """The spec a replay runs: the session's saved resolved spec, or a resolved spec given on purpose.
+
+    `SPEC_FILE SPEC_NAME enjoy@...` takes the same two words as every mode. SPEC_FILE may be a file of named
+    specs (`spec/demo.json`, however many specs it holds, placeholders unfilled): it then only has to hold
+    the session's spec, and the replay runs the session's saved spec. SPEC_FILE may also be a resolved spec
+    (`RUN_DIR/{spec}_t0_s0_spec.json`), which is replayed as given. SPEC_NAME must be the session's spec.
+    """
+    saved = paths.spec_file(trial, session)
+    if spec_name is not None and spec_name != paths.spec_name:
+        raise SpecError("", f"enjoy@{paths.predir / paths.prename(trial, session)} is a session of spec "
+                        f"{paths.spec_name!r}, not {spec_name!r}")
+    if spec_file is not None and Path(spec_file).is_file() and is_resolved(read_json(spec_file)):
+        run = load_resolved(spec_file)
+        if run.name != paths.spec_name:
+            raise SpecError("", f"{spec_file} is a resolved spec of {run.name!r}, but the session belongs to "
+                            f"{paths.spec_name!r}")
+        return run
+    if spec_file is not None:
+        pick(read_spec_file(spec_file), paths.spec_name, spec_file)  # the spec file must hold the session's spec
+    if not saved.exists():
+        raise SpecError("", f"no saved spec at {saved}: is {paths.predir} a run of spec {paths.spec_name!r}?")
+    log.info(f"replaying {paths.prename(trial, session)} with its saved spec {saved}")
+    return load_resolved(saved)
+
+
+def _video_to_tensorboard(paths: RunPaths, trial: int, session: int, label: str, frames: list[np.ndarray], fps: int,
+                          frame: int) -> None:
+    """The replay in the session's TensorBoard run of the body (`{label}/enjoy`, at the checkpoint's frame); the
+    video file is written already, so a missing tensorboard package costs a warning, not the replay."""
+    from slm_acl.experiment.tensorboard import TensorBoardUnavailable, add_video
+
+    try:
+        add_video(paths.tensorboard(trial, session, label), f"{label}/enjoy", frames, fps, frame)
+    except TensorBoardUnavailable as err:
+        log.warning(f"{label}: video not sent to TensorBoard: {err}")
+
+
+def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | None = None,
+          spec_name: str | None = None) -> dict[str, dict]:
+    """Replay session `target` (`data/RUN_DIR/SPEC_tT_sS`) from its checkpoint; one new video per body.
+
+    Args:
+        target: the session's folder name under its run folder.
+        sets: enjoy options (`episodes`, `video_episodes`, `fps`) and task dims (`mass=1.2`).
+        spec_file, spec_name: the command line's SPEC_FILE SPEC_NAME (see `replay_spec`).
+
+    Returns:
+        Per body label: the evaluation summary, the returns and the video written (None without frames).
+    """
     sets = dict(sets or {})
-    paths, trial, session = parse_session_dir(target)
-    spec_path = Path(spec_file) if spec_file else paths.spec_file(trial, session)
-    run = load_resolved(spec_path)
-    ckpt = paths.checkpoint(trial, session)
-    if not ckpt.exists():
-        raise SpecError("", f"no checkpoint at {ckpt}: train the session first")
-    state = checkpoint.load(ckpt)
-    space = AEBSpace.build(run, SeedTree(run.spec.meta.seed, trial, session), render_mode="rgb_array",
-                           vector="sync", num_envs=1)
+    saved = SavedSession.parse(target, "enjoy")  # the session's last checkpoint, or a kept one (_ckpt_best ...)
+    paths, trial, session = saved.paths, saved.trial, saved.session
+    run = replay_spec(paths, trial, session, spec_file, spec_name)
+    space, state = restore_policy(run, saved, render_mode="rgb_array")
     report: dict[str, dict] = {}
     try:
-        for agent, agent_state in zip(space.agents, state["space"]["agents"]):
-            agent.algorithm.load_policy_state(agent_state)
         given = _tasks_from_sets(run, sets)
         episodes = int(sets["episodes"]) if "episodes" in sets else None
         video_episodes = int(sets.get("video_episodes", 3))
@@ -85,16 +124,19 @@ def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | N
             frames = [f for k in sorted(result.frames) for f in result.frames[k] if f is not None]
             video = None
             if frames:
-                video = write_video(paths.video(f"{paths.prename(trial, session)}_{body.label}_enjoy.mp4"),
-                                    frames, fps=int(sets.get("fps", 30)))
+                name = f"{paths.prename(trial, session)}_{body.label}_enjoy.mp4"
+                video = write_video(next_free(paths.video(name)), frames, fps=int(sets.get("fps", 30)))
+                log.info(f"{body.label}: video written to {video}")
+                if run.spec.meta.tensorboard:
+                    _video_to_tensorboard(paths, trial, session, body.label, frames, int(sets.get("fps", 30)),
+                                          state["frames"][body.label])
             summary = result.summary()
             report[body.label] = {**summary, "returns": result.returns.tolist(), "video": str(video) if video else None}
             mastered = "" if math.isnan(summary["mastered"]) else f", mastered {summary['mastered']:.1f}%"
             shown = np.round(result.returns[:10], 2).tolist()
             more = f" ... ({len(result.returns) - 10} more)" if len(result.returns) > 10 else ""
             print(f"{body.label}: {summary['n_tasks']} episodes, mean return {summary['mean_return']:.2f} "
-                  f"+- {summary['std_return']:.2f}{mastered}; returns {shown}{more}"
-                  + (f"; video {video}" if video else ""))
+                  f"+- {summary['std_return']:.2f}{mastered}; returns {shown}{more}")
     finally:
         space.close()
     return report

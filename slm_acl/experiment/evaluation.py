@@ -48,13 +48,18 @@ class EvalResult:
 
 
 class Evaluator:
-    """Plays a body's test set with the agent's deterministic policy on a private vector env."""
+    """Plays a body's test set with the agent's deterministic policy on a private vector env.
+
+    Eval mode may hand it another test set (`test_set`) and ask for the stochastic policy
+    (`deterministic=False`); a session's own evaluations use neither.
+    """
 
     def __init__(self, run: RunSpec, body: Body, agent: Agent, render_mode: str | None = None,
-                 num_envs: int | None = None):
+                 num_envs: int | None = None, test_set: TestSet | None = None, deterministic: bool = True):
         self.body, self.agent = body, agent
         self.plan = body.plan
-        self.test_set = test_set_for(self.plan)
+        self.deterministic = deterministic
+        self.test_set = test_set if test_set is not None else test_set_for(self.plan)
         n_tasks = len(self.test_set) if self.test_set is not None else run.spec.meta.eval_episodes
         self.tasks: list[dict[str, Any] | None] = (
             [self.test_set.env_task(i) for i in range(n_tasks)] if self.test_set is not None else [None] * n_tasks)
@@ -67,7 +72,7 @@ class Evaluator:
     def _act(self, obs: np.ndarray) -> np.ndarray:
         batch: list[np.ndarray | None] = [None] * len(self.agent.bodies)
         batch[self.body_slot] = obs
-        action = self.agent.algorithm.act(batch, deterministic=True)[self.body_slot]
+        action = self.agent.algorithm.act(batch, deterministic=self.deterministic)[self.body_slot]
         space = self.body.vec.action_space
         return np.clip(action, space.low, space.high) if hasattr(space, "low") else action
 

@@ -1,4 +1,4 @@
-"""Where a run writes: `data/{spec}_{YYYY_MM_DD_HHMMSS}/` with info/ model/ graph/ video/ log/."""
+"""Where a run writes: `data/{spec}_{YYYY_MM_DD_HHMMSS}/` with info/ model/ graph/ video/ log/ (and tb/)."""
 from __future__ import annotations
 
 import dataclasses
@@ -57,8 +57,19 @@ class RunPaths:
     def log(self, filename: str) -> Path:
         return self.predir / "log" / filename
 
-    def checkpoint(self, trial: int, session: int) -> Path:
-        return self.model(f"{self.prename(trial, session)}_ckpt.pt")
+    def tensorboard(self, trial: int, session: int, label: str) -> Path:
+        """A session body's TensorBoard run, `tb/{spec}_t{k}_s{s}/{body}` (made by its writer, so a run with
+        `meta.tensorboard: false` has no tb/)."""
+        return self.predir / "tb" / self.prename(trial, session) / label
+
+    def checkpoint(self, trial: int, session: int, tag: str = "") -> Path:
+        """A session's last checkpoint, `model/{spec}_t{k}_s{s}_ckpt.pt`, or one it keeps beside it: tag `best`
+        (`..._ckpt_best.pt`, its best policy) or `f{frame}` (`..._ckpt_f500000.pt`, a snapshot)."""
+        return self.model(f"{self.prename(trial, session)}_ckpt{'_' + tag if tag else ''}.pt")
+
+    def evaluation(self, name: str) -> Path:
+        """The folder of one eval-mode evaluation, `eval/{session}_{checkpoint}_{test_set}/` (made by eval mode)."""
+        return self.predir / "eval" / name
 
     def table(self, trial: int, session: int, label: str, kind: str) -> Path:
         return self.info(f"{self.prename(trial, session)}_{label}_{kind}.csv")

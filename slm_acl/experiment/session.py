@@ -2,9 +2,15 @@
 
 The loop steps the AEB space; per body it logs every `log_frequency` frames, evaluates on the test
 set every `eval_frequency` frames, and the session checkpoints every `checkpoint_frequency` frames.
+Besides its last checkpoint it keeps snapshots every `meta.snapshot_frequency` frames and its best
+policy (`best_policy.py` says how it is judged), each the session's whole state at that step, as the last
+checkpoint holds it; the last keeps its own cadence.
+Log lines and evaluations also go to TensorBoard (`meta.tensorboard`; experiment/tensorboard.py), and
+on a terminal a progress bar shows the session's frames (lib/progress.py).
 A student reset (`agent[].reset_frequency`, triggered by the AEB space) is logged and written to the
 resets_df of each of the agent's bodies; the session graph draws it as a vertical line.
-Resuming runs the same path as starting: a session always looks for its checkpoint first.
+Resuming runs the same path as starting: a session always looks for its checkpoint first, and when its
+last checkpoint is damaged it resumes from its newest snapshot that loads.
 
 A session gets a validated `RunSpec` (pickled to its worker by the runner, never re-validated) and
 writes its own resolved spec, `{spec}_t{i}_s{j}_spec.json`, once its AEB space is built, so the file
@@ -12,12 +18,13 @@ records what the session really runs: its seed and, per agent, the fast paths it
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import logging
 import math
-import sys
 import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -30,11 +37,14 @@ from slm_acl.agent.checks import TrainStepCheck
 from slm_acl.curriculum.controller import NonFiniteError
 from slm_acl.curriculum.test_sets import to_json
 from slm_acl.experiment import checkpoint
+from slm_acl.experiment.best_policy import BestPolicy
 from slm_acl.experiment.evaluation import Evaluator
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.resolved import write_resolved_spec
+from slm_acl.experiment.tensorboard import SessionBoard
 from slm_acl.lib import logger as logging_lib
-from slm_acl.lib.io import write_json
+from slm_acl.lib.progress import FrameProgress, console_above_bars, wants_bar
+from slm_acl.lib.io import atomic_copy, write_json
 from slm_acl.lib.seeding import SeedTree, global_rng_states, seed_torch, set_global_rng_states
 from slm_acl.lib.table import CsvTable
 from slm_acl.spec.validate import RunSpec
@@ -42,6 +52,7 @@ from slm_acl.spec.validate import RunSpec
 log = logging_lib.get_logger("session")
 
 CURRICULUM_SAMPLES = 100  # non-exploratory teacher samples stored per evaluation (curriculum plots)
+RECENT_EPISODES = 2000  # flushed episode rows kept in memory for TensorBoard's curriculum image
 EPISODE_COLUMNS = ["frame", "episode", "sub_env", "length", "return", "success", "truncated"]
 EVAL_COLUMNS = ["frame", "episode", "mean_return", "std_return", "mastered", "n_tasks"]
 EVAL_TASK_COLUMNS = ["frame", "task_index", "return", "length", "success"]
@@ -96,8 +107,14 @@ class BodyBook:
         self.last_mastered = float("nan")
         self.last_eval_frame = -1
         self.last_log_frame, self.last_log_time = 0, time.perf_counter()
+        self.recent: collections.deque = collections.deque(maxlen=RECENT_EPISODES)
+
+    def recent_episodes(self) -> list[dict[str, Any]]:
+        """The last episodes still in memory: up to RECENT_EPISODES flushed ones, then those not flushed yet."""
+        return [*self.recent, *self.body.finished]
 
     def flush(self) -> None:
+        self.recent.extend(self.body.finished)
         self.episodes.extend(self.body.finished)
         self.body.finished.clear()
         for table in self.tables.values():
@@ -121,9 +138,11 @@ class Session:
         self.prename = paths.prename(trial, session)
         self.seed_trial = trial if seed_trial is None else seed_trial
         self.seeds = SeedTree(self.meta.seed, self.seed_trial, session)
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.progress = wants_bar(progress)
+        self.board: SessionBoard | None = None  # TensorBoard (meta.tensorboard), opened when training starts
         self.ckpt_path = paths.checkpoint(trial, session)
         self.checkpoint_frequency = self.meta.checkpoint_frequency or self.meta.log_frequency
+        self.resumed_from: Path | None = None  # the checkpoint file the session continued from, if any
 
     # ---- set-up -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -146,6 +165,7 @@ class Session:
             self.space.close()
             raise
         self.plot_rngs = [self.seeds.child(b.index).generator("curriculum_plot") for b in self.space.bodies]
+        self.best = BestPolicy.for_plans([b.plan for b in self.space.bodies])
         self.checks = ([TrainStepCheck(a.algorithm) for a in self.space.agents] if self.mode == "dev" else None)
 
     def _record_spec(self) -> None:
@@ -164,13 +184,15 @@ class Session:
         return next(a for a in self.space.agents if body in a.bodies)
 
     def _restore(self) -> bool:
-        """Continue from the checkpoint if there is one; returns whether the session was already complete."""
-        if not self.ckpt_path.exists():
+        """Continue from the last checkpoint (or, when it is damaged, the newest snapshot that loads) if there is
+        one; returns whether the session was already complete."""
+        found = checkpoint.load_newest_intact(self.paths, self.trial, self.session)
+        if found is None:
             for book in self.books:  # a fresh start in a folder that may hold rows of a killed attempt
                 for table in book.tables.values():
                     table.truncate(0)
             return False
-        state = checkpoint.load(self.ckpt_path)
+        self.resumed_from, state = found
         self.space.load_state_dict(state["space"])
         set_global_rng_states(state["rng"])
         for book, rows in zip(self.books, state["tables"]):
@@ -181,7 +203,8 @@ class Session:
             book.last_log_frame = book.body.clock.frame
         for rng, s in zip(self.plot_rngs, state["plot_rngs"]):
             rng.bit_generator.state = s
-        log.info(f"{self.prename}: resumed from checkpoint at frames "
+        self.best.load_state_dict(state.get("best"))
+        log.info(f"{self.prename}: resumed from checkpoint {self.resumed_from.name} at frames "
                  f"{[b.clock.frame for b in self.space.bodies]}")
         return bool(state.get("complete"))
 
@@ -198,6 +221,8 @@ class Session:
                 self._draw_graphs()
                 return self._result()
             finally:
+                if self.board is not None:
+                    self.board.close()
                 for e in self.evaluators:
                     e.close()
                 self.space.close()
@@ -205,12 +230,26 @@ class Session:
             logging_lib.remove_handler(handler)
 
     def _train(self) -> None:
+        """The loop, with its TensorBoard writers (meta.tensorboard) and its progress: a bar on a terminal."""
+        bodies = self.space.bodies
+        if self.meta.tensorboard:
+            self.board = SessionBoard(self.paths, self.trial, self.session, bodies)
+        bar = FrameProgress(sum(b.max_frame for b in bodies), self.prename, position=self.session,
+                            initial=sum(b.clock.frame for b in bodies), bar=self.progress)
+        try:
+            with console_above_bars(self.progress):
+                self._loop(bar)
+        finally:
+            bar.close()
+
+    def _loop(self, bar: FrameProgress) -> None:
         meta, space, books = self.meta, self.space, self.books
         space.reset()
         next_log = [self._next(b.clock.frame, meta.log_frequency) for b in space.bodies]
         next_eval = [self._next(b.clock.frame, meta.eval_frequency) for b in space.bodies]
         next_ckpt = self._next(min(b.clock.frame for b in space.bodies), self.checkpoint_frequency)
-        bar = self._progress_bar()
+        every_snapshot = meta.snapshot_frequency
+        next_snapshot = self._next(min(b.clock.frame for b in space.bodies), every_snapshot) if every_snapshot else None
         agents, bodies = space.agents, space.bodies
         agent_metrics: list[dict[str, float]] = [{} for _ in agents]
         while not space.done:
@@ -227,6 +266,7 @@ class Session:
                 if metrics:
                     _check_metrics(metrics, agents[k])
                     agent_metrics[k] = metrics
+            evaluated = False
             for i, body in enumerate(bodies):
                 frame = body.clock.frame
                 if frame >= next_log[i]:
@@ -235,32 +275,32 @@ class Session:
                 if frame >= next_eval[i] or (body.done and books[i].last_eval_frame != frame):
                     next_eval[i] = self._next(frame, meta.eval_frequency)
                     self._evaluate(i)
+                    evaluated = True
             low = min(b.clock.frame for b in bodies)
-            if low >= next_ckpt and not space.done:
+            if space.done:  # judged and checkpointed once below
+                continue
+            kept = ["best"] if evaluated and self.best.improved() else []
+            if next_snapshot is not None and low >= next_snapshot:
+                next_snapshot = self._next(low, every_snapshot)
+                kept.append(f"f{low}")
+            if low >= next_ckpt:
                 next_ckpt = self._next(low, self.checkpoint_frequency)
                 self._checkpoint(complete=False)
+                self._keep(kept, complete=False, last_is_current=True)
+            elif kept:  # the last checkpoint keeps its own cadence
+                self._keep(kept, complete=False, last_is_current=False)
         for i, body in enumerate(bodies):  # a final evaluation at the last frame (if a kill skipped it)
             if books[i].last_eval_frame != body.clock.frame:
                 self._evaluate(i)
+        kept = ["best"] if self.best.improved() else []
         self._checkpoint(complete=True)
-        if bar is not None:
-            bar.close()
+        self._keep(kept, complete=True, last_is_current=True)
 
     @staticmethod
     def _next(frame: int, every: int) -> int:
         return (frame // every + 1) * every
 
-    def _progress_bar(self):
-        if not self.progress:
-            return None
-        from tqdm import tqdm
-
-        total = sum(b.max_frame for b in self.space.bodies)
-        done = sum(b.clock.frame for b in self.space.bodies)
-        return tqdm(total=total, initial=done, desc=self.prename, unit="frame", position=self.session,
-                    leave=False, dynamic_ncols=True)
-
-    def _log(self, book: BodyBook, agent_metrics: dict[str, float], bar) -> None:
+    def _log(self, book: BodyBook, agent_metrics: dict[str, float], bar: FrameProgress) -> None:
         body = book.body
         if log.isEnabledFor(logging.DEBUG):  # dev mode: every episode since the last log line
             for row in body.finished:
@@ -276,13 +316,14 @@ class Session:
                "return_ma": body.return_ma(), "success_ma": body.success_ma(), "mastered": book.last_mastered,
                **agent_metrics}
         book.metrics.append(row)
+        if self.board is not None:
+            self.board.log_line(body, row, agent_metrics)
         extra = " ".join(f"{k} {v:.4g}" for k, v in agent_metrics.items())
         mastered = "" if math.isnan(book.last_mastered) else f" | mastered {book.last_mastered:.1f}%"
         log.info(f"{self.prename} {body.label} | frame {body.clock.frame}/{body.max_frame} | fps {fps:.0f} | "
                  f"episodes {body.clock.episode} | return_ma {row['return_ma']:.2f}{mastered}"
                  + (f" | {extra}" if extra else ""))
-        if bar is not None:
-            bar.update(sum(b.clock.frame for b in self.space.bodies) - bar.n)
+        bar.update(sum(b.clock.frame for b in self.space.bodies))
 
     def _record_reset(self, event: ResetEvent) -> None:
         """Log a student reset and write it to each of the agent's bodies' resets_df (checkpointed with the other
@@ -304,14 +345,18 @@ class Session:
             book.eval_tasks.append({"frame": body.clock.frame, "task_index": k, "return": result.returns[k],
                                     "length": result.lengths[k],
                                     "success": None if result.successes is None else bool(result.successes[k])})
-        book.last_mastered = summary["mastered"]
-        book.last_eval_frame = body.clock.frame
+        since, book.last_mastered, book.last_eval_frame = book.last_eval_frame, summary["mastered"], body.clock.frame
+        self.best.observe(body.label, body.clock.frame, summary)
+        samples, info = [], None
         if body.controller.active:
             for k in range(CURRICULUM_SAMPLES):
-                raw = body.controller.non_exploratory_task(self.plot_rngs[i])
-                book.curriculum.append({"frame": body.clock.frame, "sample": k, **dict(zip(body.task_columns, raw))})
-            book.teacher.append({"frame": body.clock.frame,
-                                 "info": json.dumps(body.controller.teacher.info(), default=_plain)})
+                samples.append(body.controller.non_exploratory_task(self.plot_rngs[i]))
+                book.curriculum.append({"frame": body.clock.frame, "sample": k,
+                                        **dict(zip(body.task_columns, samples[-1]))})
+            info = body.controller.teacher.info()
+            book.teacher.append({"frame": body.clock.frame, "info": json.dumps(info, default=_plain)})
+        if self.board is not None:
+            self.board.evaluation(body, summary, info, samples, book.recent_episodes(), since)
         if self.on_eval is not None:
             self.on_eval({"session": self.session, "body": body.label, "frame": body.clock.frame,
                           "mastered": summary["mastered"], "mean_return": summary["mean_return"],
@@ -321,17 +366,45 @@ class Session:
                  f"mean return {summary['mean_return']:.2f} over {summary['n_tasks']} tasks{mastered}")
 
     def _checkpoint(self, complete: bool) -> None:
+        """Write the last checkpoint, what a resume starts from."""
+        checkpoint.save(self.ckpt_path, self._state(complete))
+
+    def _state(self, complete: bool) -> dict[str, Any]:
+        """The session's whole state, every table flushed first (what each kind of checkpoint holds)."""
         for agent in self.space.agents:
             _check_finite_parameters(agent)
         for book in self.books:
             book.flush()
-        state = {"space": self.space.state_dict(), "rng": global_rng_states(), "complete": complete,
-                 "tables": [{**{n: t.flushed for n, t in b.tables.items()}, "last_mastered": b.last_mastered,
-                             "last_eval_frame": b.last_eval_frame}
-                            for b in self.books],
-                 "plot_rngs": [r.bit_generator.state for r in self.plot_rngs],
-                 "frames": {b.label: b.clock.frame for b in self.space.bodies}}
-        checkpoint.save(self.ckpt_path, state)
+        if self.board is not None:  # what the checkpoint has seen is on disk: a resume purges only what follows
+            self.board.flush()
+        return {"space": self.space.state_dict(), "rng": global_rng_states(), "complete": complete,
+                "tables": [{**{n: t.flushed for n, t in b.tables.items()}, "last_mastered": b.last_mastered,
+                            "last_eval_frame": b.last_eval_frame}
+                           for b in self.books],
+                "plot_rngs": [r.bit_generator.state for r in self.plot_rngs],
+                "frames": {b.label: b.clock.frame for b in self.space.bodies}, "best": self.best.state_dict()}
+
+    def _keep(self, tags: Sequence[str], complete: bool, last_is_current: bool) -> None:
+        """Write the session's state now to each kept checkpoint: `best` (its record beside it as
+        `..._ckpt_best.json`, for reading: the record inside the checkpoint is the one that counts) or `f{frame}`
+        (a snapshot at that frame, the least of the bodies' frames). `last_is_current`: the last checkpoint was
+        just written at this step, so a kept one is a copy of its file."""
+        if not tags:
+            return
+        state = None if last_is_current else self._state(complete)
+        for tag in tags:
+            kept = self.paths.checkpoint(self.trial, self.session, tag)
+            if state is None:
+                atomic_copy(self.ckpt_path, kept)
+            else:
+                checkpoint.save(kept, state)
+            if tag == "best":
+                record = self.best.record
+                write_json(kept.with_suffix(".json"), {"checkpoint": kept.name, **record})
+                log.info(f"{self.prename}: best policy so far at frame {record['frame']} ({record['metric']} "
+                         f"{record['score']:.4g}): {kept.name}")
+            else:
+                log.info(f"{self.prename}: snapshot {kept.name}")
 
     def _draw_graphs(self) -> None:
         """Session and curriculum graphs; a graph that fails is logged, the session's data is already safe."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -67,6 +68,12 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda f: f.write(text))
 
 
+def atomic_copy(source: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Copy `source` onto `path` through a temporary file and a rename (a kept copy of a checkpoint)."""
+    with open(source, "rb") as src:
+        atomic_write(path, lambda f: shutil.copyfileobj(src, f, 1 << 20), binary=True)
+
+
 def save_torch(path: str | os.PathLike, obj: Any) -> None:
     """torch.save through a temporary file and a rename."""
     import torch
@@ -74,7 +81,27 @@ def save_torch(path: str | os.PathLike, obj: Any) -> None:
     atomic_write(path, lambda f: torch.save(obj, f), binary=True)
 
 
+def _numpy_safe_globals() -> list[Any]:
+    """What pickled NumPy arrays, scalars and RNG states refer to, and nothing more.
+
+    An array pickles as `_reconstruct(ndarray, shape, dtype)` plus its bytes (an empty one as `bytes()`), a
+    scalar as `scalar(dtype, bytes)`, and each dtype by its class (`numpy.dtypes.Float64DType`). The functions
+    are read off NumPy's own reductions, so the list holds for NumPy 1 (`numpy.core`) and 2 (`numpy._core`).
+    Object arrays are left out: their dtype is not listed, so a checkpoint holding one is refused.
+    """
+    reconstruct = np.zeros(1).__reduce__()[0]
+    scalar = np.float64(0).__reduce__()[0]
+    dtypes = [type(np.dtype(code)) for code in np.typecodes["All"] if code not in "OSUVMm"]
+    return [reconstruct, scalar, np.ndarray, np.dtype, bytes, *dtypes]
+
+
 def load_torch(path: str | os.PathLike) -> Any:
+    """torch.load with `weights_only=True`: tensors, plain containers, NumPy arrays and scalars only.
+
+    The weights-only unpickler refuses any other global, so a file that would build arbitrary objects (and
+    run code while doing so, as any pickle can) raises `pickle.UnpicklingError` before anything runs.
+    """
     import torch
 
-    return torch.load(path, map_location="cpu", weights_only=False)
+    with torch.serialization.safe_globals(_numpy_safe_globals()):
+        return torch.load(path, map_location="cpu", weights_only=True)

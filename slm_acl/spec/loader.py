@@ -11,7 +11,7 @@ import copy
 import json
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from slm_acl.lib.registry import did_you_mean
 from slm_acl.spec.errors import SpecError
@@ -49,11 +49,16 @@ def load_resolved(path: str | Path) -> RunSpec:
     """
     path = Path(path)
     raw = _read_json(path)
-    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+    if not is_resolved(raw):
         raise SpecError("", f"{path} is not a resolved spec (one spec object with its 'name'); a spec file of "
                         "named specs is loaded with SPEC_FILE SPEC_NAME instead")
     raw.pop("info", None)
     return validate(raw)
+
+
+def is_resolved(raw: Any) -> bool:
+    """Whether parsed JSON is one resolved spec (an object with its own 'name'), not a file of named specs."""
+    return isinstance(raw, dict) and isinstance(raw.get("name"), str)
 
 
 def dev_caps(raw: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +98,22 @@ def pick(specs: Mapping[str, Any], name: str, path: str | Path = "") -> dict[str
     raw = copy.deepcopy(specs[name])
     raw["name"] = name
     return raw
+
+
+def placeholders(spec_file: str | Path, spec_name: str) -> set[str]:
+    """The `${var}` names in spec `spec_name` of `spec_file`: the `-s` values it takes (a schedule gives each
+    spec the ones it has)."""
+    def strings(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            for item in node:
+                yield from strings(item)
+        elif isinstance(node, str):
+            yield node
+
+    raw = pick(read_spec_file(spec_file), spec_name, spec_file)
+    return {name for text in strings(raw) for name in PLACEHOLDER.findall(text)}
 
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:

@@ -25,7 +25,8 @@ def _check_embodiment(name: str) -> str | None:
             "or a path to a body .json file")
 
 
-def _check_test_set(name: str) -> str | None:
+def check_test_set(name: str) -> str | None:
+    """A shipped or generated test set's name (also checks eval mode's `-s test_set`)."""
     from slm_acl.curriculum.test_sets import GENERATORS, shipped_names
 
     names = shipped_names()
@@ -65,7 +66,7 @@ class CurriculumSpec:
         doc="{param: [low, high] | [low, high, n] | [[low, high], ...] | a fixed number}")
     test_set: str | None = param(None, doc="a shipped test set, or a generated one: 'uniform' (test_set_size "
                                  "tasks, seed test_set_seed) or 'grid' (test_set_size = k^dims points, k per dim, "
-                                 "bounds included); null: 'uniform'", check=_check_test_set)
+                                 "bounds included); null: 'uniform'", check=check_test_set)
     success_return: float | None = param(None, doc="an episode is a success when its return exceeds this")
     test_set_size: int = param(100, ge=1, doc="tasks in a generated test set")
     test_set_seed: int = param(31, ge=0, doc="seed of a generated 'uniform' test set (TeachMyAgent: 31)")
@@ -129,7 +130,12 @@ class MetaSpec:
     log_frequency: int = param(10_000, ge=1, doc="frames between log lines")
     eval_frequency: int = param(100_000, ge=1, doc="frames between evaluations on the test set")
     checkpoint_frequency: int | None = param(None, ge=1, doc="frames between checkpoints (null: log_frequency)")
+    snapshot_frequency: int | None = param(
+        None, ge=1, doc="frames between kept snapshots, model/..._ckpt_f{frame}.pt, beside the last checkpoint and "
+                        "the best one (null: none)")
     eval_episodes: int = param(10, ge=1, doc="evaluation episodes for bodies without a test set")
+    tensorboard: bool = param(True, doc="write TensorBoard logs per session and body to RUN_DIR/tb/ (returns, "
+                              "% mastered, losses, fps, teacher info, curriculum images, enjoy videos)")
     num_threads: int = param(1, ge=1, doc="BLAS / torch threads per session process")
     max_parallel: int | None = param(None, ge=1, doc="sessions run at once (null: the machine's cores)")
     resources: ResourcesSpec = param(factory=ResourcesSpec, doc="per-session resources in Ray (search mode)")

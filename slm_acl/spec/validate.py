@@ -31,7 +31,7 @@ from slm_acl.spec.model import CurriculumSpec, Spec
 from slm_acl.spec.run_spec import BodyPlan, RunSpec
 from slm_acl.spec.schema import build, convert
 
-__all__ = ["BodyPlan", "RunSpec", "expert_knowledge_record", "validate"]
+__all__ = ["BodyPlan", "RunSpec", "curriculum_spec", "expert_knowledge_record", "validate"]
 
 # what a teacher that lacks a curriculum key is told, by key (the teacher says which keys it needs: needed_keys)
 _NEEDS = {
@@ -51,6 +51,15 @@ def teacher_choice(name: str, settings: dict[str, Any]) -> Choice:
                         "name as the first argument")
     field = next(f for f in dataclasses.fields(CurriculumSpec) if f.name == "teacher")
     return convert(Any, {"name": name, **settings}, "curriculum.teacher", field.metadata)
+
+
+def curriculum_spec(raw: dict[str, Any], path: str = "curriculum") -> CurriculumSpec:
+    """The curriculum block `raw` (expert-knowledge level already resolved) typed and checked exactly as a spec's
+    is: its keys, the teacher's name and settings, the task space, expert knowledge in raw units, and what the
+    teacher needs. For curricula outside a spec too (slm_acl.teaching's Gymnasium wrappers)."""
+    curriculum = build(CurriculumSpec, raw, path)
+    _check_curriculum(curriculum, path)
+    return curriculum
 
 
 def validate(raw: dict[str, Any]) -> RunSpec:
@@ -187,9 +196,7 @@ class _Curricula:
                where: str = "") -> tuple[CurriculumSpec, dict[str, Any] | None]:
         env = self.spec.env[e]
         resolved = expert_knowledge.resolve(given, env.name, path, level_path, where=f"{where}env[{e}] {env.name}")
-        curriculum = build(CurriculumSpec, resolved.curriculum, path)
-        _check_curriculum(curriculum, path)
-        return curriculum, resolved.record
+        return curriculum_spec(resolved.curriculum, path), resolved.record
 
     def plan(self, plan: BodyPlan, record: dict[str, Any] | None) -> BodyPlan:
         """`plan`, with what its level resolved to filed under its label."""

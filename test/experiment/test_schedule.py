@@ -25,7 +25,7 @@ def write_schedule(tmp_path, schedule: dict) -> str:
 
 def test_the_shipped_schedule_is_valid():
     entries = control.read_schedule(ROOT / "config" / "experiments.json")
-    assert entries and all(mode for _, _, mode in entries)
+    assert entries and all(entry.mode for entry in entries)
 
 
 def test_the_schedule_runs_every_entry_in_order(tmp_path, monkeypatch):
@@ -59,3 +59,30 @@ def test_a_failing_experiment_is_reported_and_the_next_one_still_runs(tmp_path):
         control.run_schedule(schedule, data_dir=str(tmp_path / "data"))
     (fine,) = (tmp_path / "data").glob("fine_*")
     assert list(fine.glob("info/*_trial_metrics.json"))
+
+
+def test_set_values_reach_every_scheduled_spec_that_has_the_placeholder(tmp_path, monkeypatch):
+    """`--schedule FILE -s frames=N`: a spec with ${frames} gets it, a spec without it runs as written."""
+    monkeypatch.chdir(tmp_path)
+    sized = make_raw()
+    sized["env"][0]["max_frame"] = "${frames}"
+    specs = write_specs(tmp_path, sized=sized, fixed=make_raw(meta={"seed": 9}))
+    schedule = write_schedule(tmp_path, {specs: {"sized": "train", "fixed": "train"}})
+    entries = control.read_schedule(schedule, {"frames": "1000"})
+    assert [dict(e.sets) for e in entries] == [{"frames": "1000"}, {}]
+    data = tmp_path / "data"
+    assert run_lab.main(["--schedule", schedule, "-s", "frames=1000", "--data-dir", str(data)]) == 0
+    (run,) = data.glob("sized_*")
+    assert json.loads((run / "sized_spec.json").read_text())["env"][0]["max_frame"] == 1000
+    assert list(data.glob("fixed_*/info/*_trial_metrics.json"))
+
+
+def test_a_schedule_needs_its_placeholders_filled_and_its_set_values_used(tmp_path):
+    sized = make_raw()
+    sized["env"][0]["max_frame"] = "${frames}"
+    specs = write_specs(tmp_path, sized=sized)
+    schedule = write_schedule(tmp_path, {specs: {"sized": "train"}})
+    with pytest.raises(SpecError, match=r"unfilled placeholder\(s\) \$\{frames\}"):
+        control.read_schedule(schedule)
+    with pytest.raises(SpecError, match="-s seeds given, but no spec scheduled in .* has such a placeholder"):
+        control.read_schedule(schedule, {"frames": "1000", "seeds": "2"})

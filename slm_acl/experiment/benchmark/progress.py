@@ -3,15 +3,16 @@
 Frames come from the sessions' evaluations (streamed while they train) and from their ends, over the
 sessions this invocation runs (a resumed campaign leaves out the sessions it found finished; a session
 it resumes counts the frames of its checkpoint too, which flatters the rate until its first
-evaluation). A line is logged when a session ends and at most every `every_s` seconds otherwise.
+evaluation). How it is shown is `lib.progress.FrameProgress`'s rule: on a terminal one bar for the
+whole campaign; elsewhere a line when a session ends and at most every `every_s` seconds otherwise.
 """
 from __future__ import annotations
 
-import time
 from typing import Sequence
 
 from slm_acl.experiment.runner.job import SessionJob
 from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.progress import FrameProgress
 
 log = logging_lib.get_logger("benchmark")
 
@@ -20,43 +21,35 @@ def _budget(job: SessionJob) -> int:
     return sum(job.run.spec.env[p.e].max_frame for p in job.run.bodies)
 
 
-def _count(n: float) -> str:
-    return f"{n / 1e6:.1f}M" if n >= 1e5 else f"{n:,.0f}"
-
-
 class Progress:
-    def __init__(self, jobs: Sequence[SessionJob], total_sessions: int, done_before: int, every_s: float = 60.0):
+    def __init__(self, jobs: Sequence[SessionJob], total_sessions: int, done_before: int, every_s: float = 60.0,
+                 bar: bool | None = None):
         self.total_sessions, self.done, self.failed = total_sessions, done_before, 0
-        self.total_frames = sum(_budget(j) for j in jobs)
+        self.to_end = len(jobs)  # sessions of this invocation still running or queued
         self.frames: dict[str, dict[str, int]] = {j.name: {} for j in jobs}
         self.budgets = {j.name: _budget(j) for j in jobs}
-        self.start = self.last_line = time.perf_counter()
-        self.every_s = every_s
+        self.display = FrameProgress(sum(self.budgets.values()), "benchmark", bar=bar, log=log, every_s=every_s)
 
     def frames_done(self) -> int:
         return sum(sum(bodies.values()) for bodies in self.frames.values())
 
     def evaluated(self, job: SessionJob, evaluation: dict) -> None:
         self.frames[job.name][evaluation["body"]] = int(evaluation["frame"])
-        if time.perf_counter() - self.last_line >= self.every_s:
-            self.report()
+        self.display.update(self.frames_done(), self._note())
 
     def ended(self, job: SessionJob, failed: bool) -> None:
         self.done += 1
         self.failed += int(failed)
+        self.to_end -= 1
         if not failed:
             self.frames[job.name] = {"all": self.budgets[job.name]}
-        self.report()
+        self.display.update(self.frames_done(), self._note(), force=True)
+        if self.to_end <= 0:
+            self.display.close()
+
+    def _note(self) -> str:
+        return f"{self.done}/{self.total_sessions} sessions done ({self.failed} failed)"
 
     def line(self) -> str:
-        elapsed = max(time.perf_counter() - self.start, 1e-9)
-        frames = self.frames_done()
-        rate = frames / elapsed
-        left = max(self.total_frames - frames, 0)
-        eta = f"ETA {left / rate / 60:.0f} min" if rate > 0 and left else ("done" if not left else "ETA -")
-        return (f"benchmark: {self.done}/{self.total_sessions} sessions done ({self.failed} failed), "
-                f"{_count(frames)} of {_count(self.total_frames)} frames, {rate:,.0f} frames/s, {eta}")
-
-    def report(self) -> None:
-        self.last_line = time.perf_counter()
-        log.info(self.line())
+        """`benchmark: 3/24 sessions done (0 failed), 1.2M of 24.0M frames, 3,000 frames/s, ETA 20 min`."""
+        return self.display.line()

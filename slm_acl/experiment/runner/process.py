@@ -16,6 +16,7 @@ jobs in the order they were submitted, so a job starts when an earlier one ends 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import multiprocessing as mp
 import queue as queue_lib
 from typing import Any, Generator, Sequence
@@ -23,17 +24,26 @@ from typing import Any, Generator, Sequence
 from slm_acl.experiment.runner.job import Ended, Evaluated, SessionEvent, SessionFailure, SessionJob, Started
 from slm_acl.experiment.runner.worker import run_job, stream_job
 from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.progress import wants_bar
 from slm_acl.lib.threads import pin_threads, thread_env
 
 POLL_S = 0.2  # how often the driver looks for evaluations while it waits for sessions to end
 
 
 def _worker(job: SessionJob, index: int, evals: Any) -> Any:
-    """A worker process's session: console logging at INFO, threads pinned, evaluations to `evals`."""
+    """A worker process's session: threads pinned, evaluations to `evals`. On a terminal each worker shows its
+    session's progress bar (in the row of its session index) and prints only warnings, which would otherwise
+    tear the other workers' bars; elsewhere its log lines go to the console at INFO. Its log file gets INFO
+    either way."""
     pin_threads(job.run.spec.meta.num_threads)
-    logging_lib.setup_console()
+    bar = wants_bar()
+    if bar:
+        logging_lib.get_logger("slm_acl").setLevel(logging.INFO)
+        logging_lib.add_warning_console()
+    else:
+        logging_lib.setup_console()
     on_eval = None if evals is None else (lambda e: evals.put((index, e)))
-    return run_job(job, on_eval=on_eval, progress=False)
+    return run_job(job, on_eval=on_eval, progress=bar)
 
 
 class ProcessExecutor:

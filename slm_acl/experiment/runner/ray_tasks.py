@@ -28,16 +28,49 @@ def session_cpus(meta: MetaSpec) -> float:
     return meta.resources.cpu if meta.resources.cpu is not None else float(meta.num_threads)
 
 
+class RayAuthError(ConnectionError):
+    """A Ray cluster with token authentication refused this driver."""
+
+
+def _refused_token(err: BaseException) -> bool:
+    """Whether Ray's connection error comes from a missing or wrong token (Ray's AuthenticationError, >= 2.52)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if type(seen).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def connect(ray_address: str | None) -> bool:
     """Attach to `ray_address` (or RAY_ADDRESS), else start Ray on this machine's cores.
 
+    A cluster started with token authentication (Ray >= 2.52; `ray start` turns it on when a token exists)
+    accepts a driver only when the driver's environment has RAY_AUTH_MODE=token and the cluster's token
+    (~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN). Ray reads them itself; nothing is passed
+    here. Ray never sends a token to an address given explicitly unless RAY_AUTH_MODE=token says so, so a
+    refusal is turned into one line that names the fix.
+
     Returns whether Ray is a single machine (then a trial bigger than it can never start).
+
+    Raises:
+        RayAuthError: the cluster refused this driver's token (or the lack of one).
     """
     if ray.is_initialized():
         if ray_address:
             log.warning(f"Ray is already running in this process; --ray-address {ray_address} is not used")
     else:
-        ray.init(address=ray_address, log_to_driver=True, include_dashboard=False)
+        try:
+            ray.init(address=ray_address, log_to_driver=True, include_dashboard=False)
+        except Exception as err:
+            if not _refused_token(err):
+                raise
+            address = ray_address or os.environ.get("RAY_ADDRESS", "auto")
+            mode = os.environ.get("RAY_AUTH_MODE", "unset")
+            raise RayAuthError(
+                f"the Ray cluster at {address} uses token authentication and refused this driver (RAY_AUTH_MODE is "
+                f"{mode} here): export RAY_AUTH_MODE=token with the cluster's token in ~/.ray/auth_token (or "
+                "RAY_AUTH_TOKEN_PATH=FILE, or RAY_AUTH_TOKEN); see the README, 'On a Ray cluster'") from None
     alive = [n for n in ray.nodes() if n.get("Alive")]
     return len(alive) <= 1 and not (ray_address or os.environ.get("RAY_ADDRESS"))
 

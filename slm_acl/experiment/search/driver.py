@@ -5,12 +5,14 @@ import ray
 from ray import tune
 
 from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.search.progress import SearchProgress
 from slm_acl.experiment.search.results import SearchResult, finish
 from slm_acl.experiment.search.scoring import SCORE
 from slm_acl.experiment.search.trainable import make_trainable
 from slm_acl.experiment.search.wiring import SCHEDULERS, SEARCH_ALGORITHMS, connect, prepare, storage_uri, trial_dirname
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import read_json, write_json
+from slm_acl.lib.progress import wants_bar
 from slm_acl.spec import search_space
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.validate import RunSpec
@@ -32,13 +34,15 @@ def run_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None,
     log.info(f"{run.name}: searching {', '.join(k.name for k in keys)} over {trials} trial(s) of "
              f"{meta.max_session} session(s); Ray resources {ray.cluster_resources()}")
     scheduler = SCHEDULERS[meta.search_scheduler.name](run) if meta.search_scheduler else None
+    bar = wants_bar()  # on a terminal our bar replaces Tune's status tables, which would tear it
     tuner = tune.Tuner(
         make_trainable(run, paths.predir),
         param_space=search_space.tune_space(keys),
         tune_config=tune.TuneConfig(metric=SCORE, mode="max", num_samples=meta.max_trial,
                                     search_alg=SEARCH_ALGORITHMS[meta.search_algorithm](meta), scheduler=scheduler,
                                     trial_dirname_creator=trial_dirname),
-        run_config=tune.RunConfig(name=tune_name, storage_path=storage, verbose=verbose),
+        run_config=tune.RunConfig(name=tune_name, storage_path=storage, verbose=0 if bar else verbose,
+                                  callbacks=[SearchProgress(run, trials, bar)]),
     )
     return finish(run, paths, keys, tuner.fit())
 

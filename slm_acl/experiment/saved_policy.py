@@ -1,0 +1,82 @@
+"""A session's saved policy, rebuilt: what enjoy mode replays and eval mode evaluates.
+
+A target names a session, `data/RUN_DIR/{spec}_t{k}_s{s}` (its last checkpoint), or one of the
+checkpoints it keeps beside the last: `..._ckpt_best` (its best policy) or `..._ckpt_f{frame}` (a
+snapshot). The policy is rebuilt from a resolved spec: the session's AEB space with one synchronous
+sub-env per body (a replay plays on envs of its own, through `Evaluator`), every agent's acting state
+loaded from the checkpoint. Optimisers and memories are not restored: nothing here trains.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+from slm_acl.aeb.space import AEBSpace
+from slm_acl.experiment import checkpoint
+from slm_acl.experiment.paths import RunPaths
+from slm_acl.lib.seeding import SeedTree
+from slm_acl.spec.errors import SpecError
+from slm_acl.spec.validate import RunSpec
+
+TARGET = re.compile(r"^(?P<spec>.+)_t(?P<trial>\d+)_s(?P<session>\d+)(?:_ckpt_(?P<tag>best|f\d+))?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedSession:
+    """A session of a run folder and which of its checkpoints: "" (the last), "best" or "f{frame}"."""
+
+    paths: RunPaths
+    trial: int
+    session: int
+    tag: str = ""
+
+    @classmethod
+    def parse(cls, target: str, mode: str) -> "SavedSession":
+        """`data/RUN_DIR/SPEC_tT_sS[_ckpt_best | _ckpt_fN]`, as given after `mode@`."""
+        path = Path(target)
+        match = TARGET.match(path.name)
+        if not match:
+            raise SpecError("", f"{mode}@ expects data/RUN_DIR/SPEC_tT_sS, or one of its kept checkpoints "
+                            f"data/RUN_DIR/SPEC_tT_sS_ckpt_best or ..._ckpt_f<frame>; got {target!r}")
+        return cls(RunPaths(path.parent, match["spec"]), int(match["trial"]), int(match["session"]),
+                   match["tag"] or "")
+
+    @property
+    def prename(self) -> str:
+        return self.paths.prename(self.trial, self.session)
+
+    @property
+    def checkpoint_name(self) -> str:
+        """`ckpt`, `ckpt_best` or `ckpt_f{frame}`: which checkpoint, as its file name says it."""
+        return "ckpt" + (f"_{self.tag}" if self.tag else "")
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.paths.checkpoint(self.trial, self.session, self.tag)
+
+    def load(self) -> dict[str, Any]:
+        """The checkpoint's state; a missing one names those the session has."""
+        path = self.checkpoint
+        if not path.exists():
+            kept = sorted(p.name for p in path.parent.glob(f"{self.prename}_ckpt*.pt"))
+            raise SpecError("", f"no checkpoint at {path}: " + (f"the session keeps {', '.join(kept)}" if kept
+                                                                else "train the session first"))
+        return checkpoint.load(path)
+
+
+def restore_policy(run: RunSpec, saved: SavedSession, render_mode: str | None = None
+                   ) -> tuple[AEBSpace, dict[str, Any]]:
+    """The session's space with every agent's policy loaded, and the checkpoint's state (its frames, its best
+    record). The caller closes the space."""
+    state = saved.load()
+    space = AEBSpace.build(run, SeedTree(run.spec.meta.seed, saved.trial, saved.session), render_mode=render_mode,
+                           vector="sync", num_envs=1)
+    try:
+        for agent, agent_state in zip(space.agents, state["space"]["agents"]):
+            agent.algorithm.load_policy_state(agent_state)
+    except BaseException:
+        space.close()
+        raise
+    return space, state
