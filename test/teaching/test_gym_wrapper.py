@@ -164,9 +164,10 @@ def test_the_vector_env_gives_each_sub_env_its_own_task(vectorization):
         envs.close()
 
 
-def test_sb3_ppo_trains_with_alp_gmm_on_a_shared_curriculum():
+def test_sb3_ppo_trains_with_alp_gmm_on_a_shared_curriculum(tmp_path):
     pytest.importorskip("stable_baselines3")
     from stable_baselines3 import PPO
+    from stable_baselines3.common.logger import configure
     from stable_baselines3.common.env_util import make_vec_env
 
     curriculum = Curriculum("ALP-GMM", PENDULUM_SPACE, seed=0, fit_rate=10)
@@ -174,6 +175,7 @@ def test_sb3_ppo_trains_with_alp_gmm_on_a_shared_curriculum():
                                                  curriculum=curriculum), n_envs=2, seed=0)
     model = PPO("MlpPolicy", vec, n_steps=256, batch_size=128, n_epochs=2, seed=0, device="cpu",
                 policy_kwargs={"net_arch": [32, 32]})
+    model.set_logger(configure(str(tmp_path), [""]))  # SB3's default logger leaves a folder in /tmp
     model.learn(3000)
     tasks, returns = stored_alp_history(curriculum)
     assert curriculum.episodes == len(returns) >= 55  # 3072 steps / 50 per episode, both sub-envs reporting

@@ -81,7 +81,7 @@ def _draw(name: str, draw: Callable[[], Path | list[Path] | None], drawn: dict[s
 
 def draw_figures(runs: Runs, t: Tables, comparison: pd.DataFrame, out: Path, title: str) -> dict[str, list[Path]]:
     drawn: dict[str, list[Path]] = {}
-    _draw("radar", lambda: figures.radar_charts(t.summary, out, "radar"), drawn)
+    _draw("radar", lambda: figures.radar_charts(t.summary, out, "teachers"), drawn)
     _draw("bars", lambda: figures.bar_plots(t.scores, t.summary, t.pairs, out / "bars.png", title), drawn)
     _draw("curves", lambda: _curves_graph(runs, out / "curves.png", title), drawn)
     _draw("intervals", lambda: figures.interval_plot(t.intervals, out / "intervals.png", title), drawn)
