@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from slm_acl.analysis.graphs import read_table
 from slm_acl.spec.errors import SpecError
 
 AXES = ["teacher", "criterion", "expert_knowledge", "student"]
@@ -35,13 +36,6 @@ class Runs:
     sessions: pd.DataFrame
     curves: pd.DataFrame
     sources: list[dict[str, str]]  # one per run folder: path, spec, kind (benchmark / search / train)
-
-
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    if not path.exists() or path.stat().st_size == 0:
-        return None
-    df = pd.read_csv(path)
-    return df if len(df) else None
 
 
 def run_spec_name(predir: Path) -> str:
@@ -62,7 +56,7 @@ def _session_files(predir: Path, spec: str, trial: int, seed: int, body: str) ->
 
 
 def _curve(files: dict[str, Path]) -> pd.DataFrame | None:
-    evals = _read_csv(files["eval_df"])
+    evals = read_table(files["eval_df"])
     if evals is None or "mastered" not in evals or not evals["mastered"].notna().any():
         return None
     return evals[["frame", "mastered"]].rename(columns={"mastered": "score"})
@@ -94,7 +88,7 @@ def _env_of(predir: Path, spec: str, trial: int, body: str) -> str:
 
 
 def _from_benchmark(predir: Path, spec: str) -> tuple[list[dict], list[dict]]:
-    table = _read_csv(predir / "info" / f"{spec}_benchmark_df.csv")
+    table = read_table(predir / "info" / f"{spec}_benchmark_df.csv")
     if table is None:
         raise SpecError("", f"{predir}: the campaign has no benchmark_df yet (info/{spec}_benchmark_df.csv)")
     cells = json.loads((predir / "info" / f"{spec}_benchmark_cells.json").read_text())
@@ -142,7 +136,7 @@ def _from_trials(predir: Path, spec: str) -> tuple[list[dict], list[dict]]:
     trials = sorted(int(m.group(1)) for p in predir.glob(f"{spec}_t*_spec.json")
                     if (m := re.fullmatch(rf"{re.escape(spec)}_t(\d+)_spec\.json", p.name)))
     for trial in trials:
-        trial_df = _read_csv(predir / "info" / f"{spec}_t{trial}_trial_df.csv")
+        trial_df = read_table(predir / "info" / f"{spec}_t{trial}_trial_df.csv")
         finished = set() if trial_df is None else {int(s) for s in trial_df["session"]}
         seeds = sorted({int(m.group(1)) for p in (predir / "info").glob(f"{spec}_t{trial}_s*_session_df.csv")
                         if (m := re.match(rf"{re.escape(spec)}_t{trial}_s(\d+)_", p.name))})
