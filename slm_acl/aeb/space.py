@@ -165,9 +165,12 @@ class AEBSpace:
         events, self.reset_events = self.reset_events, []
         return events
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self, policy_only: bool = False) -> dict[str, Any]:
+        """The space's state; `policy_only`: each algorithm's `policy_state_dict` (a kept best policy, which is
+        replayed and evaluated but never resumed, so large memories stay out of it)."""
         return {"bodies": [b.state_dict() for b in self.bodies],
-                "agents": [a.algorithm.state_dict() for a in self.agents],
+                "agents": [a.algorithm.policy_state_dict() if policy_only else a.algorithm.state_dict()
+                           for a in self.agents],
                 "student_resets": [None if a.resets is None else a.resets.state_dict() for a in self.agents]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -8,8 +8,10 @@ complete checkpoint; a session that hits a NaN never writes one, so the last goo
 
 A session keeps three kinds (file names in `RunPaths.checkpoint`): the last (`_ckpt.pt`, overwritten,
 what a resume starts from), snapshots every `meta.snapshot_frequency` frames (`_ckpt_f{frame}.pt`) and
-its best policy (`_ckpt_best.pt`, see `best_policy.py`). All hold the same complete state, so eval and
-enjoy modes take any of them, and a resume whose last checkpoint is damaged continues from a snapshot.
+its best policy (`_ckpt_best.pt`, see `best_policy.py`). The last and the snapshots hold the complete
+state, so a resume whose last checkpoint is damaged continues from a snapshot; the best holds each
+algorithm's `policy_state_dict` (no replay buffer), since it is only replayed and evaluated. Eval and
+enjoy modes take any of them.
 
 Loading is safe and checked. Checkpoints hold only tensors, NumPy arrays and scalars and plain
 containers (the process RNG states are a tuple of ints and a NumPy array), so they load with torch's

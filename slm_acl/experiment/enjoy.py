@@ -7,7 +7,6 @@ reproduces the run, whatever the spec file says today. Each replay writes new vi
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -18,9 +17,7 @@ from slm_acl.experiment.evaluation import Evaluator
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.saved_policy import SavedSession, restore_policy
 from slm_acl.lib import logger as logging_lib
-from slm_acl.lib.io import read_json
 from slm_acl.spec.errors import SpecError
-from slm_acl.spec.loader import is_resolved, load_resolved, pick, read_spec_file
 from slm_acl.spec.validate import RunSpec
 
 ENJOY_KEYS = ("episodes", "video_episodes", "fps")
@@ -52,33 +49,6 @@ def _tasks_from_sets(run: RunSpec, sets: Mapping[str, str]) -> dict[int, list[di
     return out
 
 
-def replay_spec(paths: RunPaths, trial: int, session: int, spec_file: str | None = None,
-                spec_name: str | None = None) -> RunSpec:
-    """The spec a replay runs: the session's saved resolved spec, or a resolved spec given on purpose.
-
-    `SPEC_FILE SPEC_NAME enjoy@...` takes the same two words as every mode. SPEC_FILE may be a file of named
-    specs (`spec/demo.json`, however many specs it holds, placeholders unfilled): it then only has to hold
-    the session's spec, and the replay runs the session's saved spec. SPEC_FILE may also be a resolved spec
-    (`RUN_DIR/{spec}_t0_s0_spec.json`), which is replayed as given. SPEC_NAME must be the session's spec.
-    """
-    saved = paths.spec_file(trial, session)
-    if spec_name is not None and spec_name != paths.spec_name:
-        raise SpecError("", f"enjoy@{paths.predir / paths.prename(trial, session)} is a session of spec "
-                        f"{paths.spec_name!r}, not {spec_name!r}")
-    if spec_file is not None and Path(spec_file).is_file() and is_resolved(read_json(spec_file)):
-        run = load_resolved(spec_file)
-        if run.name != paths.spec_name:
-            raise SpecError("", f"{spec_file} is a resolved spec of {run.name!r}, but the session belongs to "
-                            f"{paths.spec_name!r}")
-        return run
-    if spec_file is not None:
-        pick(read_spec_file(spec_file), paths.spec_name, spec_file)  # the spec file must hold the session's spec
-    if not saved.exists():
-        raise SpecError("", f"no saved spec at {saved}: is {paths.predir} a run of spec {paths.spec_name!r}?")
-    log.info(f"replaying {paths.prename(trial, session)} with its saved spec {saved}")
-    return load_resolved(saved)
-
-
 def _video_to_tensorboard(paths: RunPaths, trial: int, session: int, label: str, frames: list[np.ndarray], fps: int,
                           frame: int) -> None:
     """The replay in the session's TensorBoard run of the body (`{label}/enjoy`, at the checkpoint's frame); the
@@ -98,7 +68,7 @@ def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | N
     Args:
         target: the session's folder name under its run folder.
         sets: enjoy options (`episodes`, `video_episodes`, `fps`) and task dims (`mass=1.2`).
-        spec_file, spec_name: the command line's SPEC_FILE SPEC_NAME (see `replay_spec`).
+        spec_file, spec_name: the command line's SPEC_FILE SPEC_NAME (see `SavedSession.spec`).
 
     Returns:
         Per body label: the evaluation summary, the returns and the video written (None without frames).
@@ -106,7 +76,7 @@ def enjoy(target: str, sets: Mapping[str, str] | None = None, spec_file: str | N
     sets = dict(sets or {})
     saved = SavedSession.parse(target, "enjoy")  # the session's last checkpoint, or a kept one (_ckpt_best ...)
     paths, trial, session = saved.paths, saved.trial, saved.session
-    run = replay_spec(paths, trial, session, spec_file, spec_name)
+    run = saved.spec(spec_file, spec_name)
     space, state = restore_policy(run, saved, render_mode="rgb_array")
     report: dict[str, dict] = {}
     try:

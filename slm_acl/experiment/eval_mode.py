@@ -26,7 +26,6 @@ import pandas as pd
 from slm_acl.analysis.eval_graph import TaskReturns, task_returns_graph
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
 from slm_acl.curriculum.test_sets import TestSet, test_set_for_curriculum, to_json
-from slm_acl.experiment.enjoy import replay_spec
 from slm_acl.experiment.evaluation import EvalResult, Evaluator
 from slm_acl.experiment.saved_policy import SavedSession, restore_policy
 from slm_acl.experiment.session import EVAL_COLUMNS, EVAL_TASK_COLUMNS
@@ -87,7 +86,7 @@ def evaluate_saved(target: str, sets: Mapping[str, str] | None = None, spec_file
     """
     options = EvalOptions.from_sets(sets or {})
     saved = SavedSession.parse(target, "eval")
-    run = replay_spec(saved.paths, saved.trial, saved.session, spec_file, spec_name)
+    run = saved.spec(spec_file, spec_name)
     test_sets = {plan.label: _test_set(plan, options) for plan in run.bodies}
     if options.overrides and all(plan.curriculum is None for plan in run.bodies):
         raise SpecError("-s", f"{', '.join(options.overrides)} given, but no body of {saved.prename} has a "

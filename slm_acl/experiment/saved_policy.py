@@ -16,8 +16,11 @@ from typing import Any
 from slm_acl.aeb.space import AEBSpace
 from slm_acl.experiment import checkpoint
 from slm_acl.experiment.paths import RunPaths
+from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.io import read_json
 from slm_acl.lib.seeding import SeedTree
 from slm_acl.spec.errors import SpecError
+from slm_acl.spec.loader import is_resolved, load_resolved, pick, read_spec_file
 from slm_acl.spec.validate import RunSpec
 
 TARGET = re.compile(r"^(?P<spec>.+)_t(?P<trial>\d+)_s(?P<session>\d+)(?:_ckpt_(?P<tag>best|f\d+))?$")
@@ -25,12 +28,15 @@ TARGET = re.compile(r"^(?P<spec>.+)_t(?P<trial>\d+)_s(?P<session>\d+)(?:_ckpt_(?
 
 @dataclasses.dataclass(frozen=True)
 class SavedSession:
-    """A session of a run folder and which of its checkpoints: "" (the last), "best" or "f{frame}"."""
+    """A session of a run folder and which of its checkpoints: "" (the last), "best" or "f{frame}"; `mode` (enjoy,
+    eval) names the command in messages and logs."""
 
     paths: RunPaths
     trial: int
     session: int
     tag: str = ""
+
+    mode: str = "enjoy"
 
     @classmethod
     def parse(cls, target: str, mode: str) -> "SavedSession":
@@ -41,7 +47,7 @@ class SavedSession:
             raise SpecError("", f"{mode}@ expects data/RUN_DIR/SPEC_tT_sS, or one of its kept checkpoints "
                             f"data/RUN_DIR/SPEC_tT_sS_ckpt_best or ..._ckpt_f<frame>; got {target!r}")
         return cls(RunPaths(path.parent, match["spec"]), int(match["trial"]), int(match["session"]),
-                   match["tag"] or "")
+                   match["tag"] or "", mode)
 
     @property
     def prename(self) -> str:
@@ -55,6 +61,33 @@ class SavedSession:
     @property
     def checkpoint(self) -> Path:
         return self.paths.checkpoint(self.trial, self.session, self.tag)
+
+    def spec(self, spec_file: str | None = None, spec_name: str | None = None) -> RunSpec:
+        """The spec a replay runs: the session's saved resolved spec, or a resolved spec given on purpose.
+
+        `SPEC_FILE SPEC_NAME enjoy@...` takes the same two words as every mode. SPEC_FILE may be a file of
+        named specs (`spec/demo.json`, however many specs it holds, placeholders unfilled): it then only has
+        to hold the session's spec, and the replay runs the session's saved spec. SPEC_FILE may also be a
+        resolved spec (`RUN_DIR/{spec}_t0_s0_spec.json`), which is replayed as given. SPEC_NAME must be the
+        session's spec.
+        """
+        paths = self.paths
+        saved = paths.spec_file(self.trial, self.session)
+        if spec_name is not None and spec_name != paths.spec_name:
+            raise SpecError("", f"{self.mode}@{paths.predir / self.prename} is a session of spec "
+                            f"{paths.spec_name!r}, not {spec_name!r}")
+        if spec_file is not None and Path(spec_file).is_file() and is_resolved(read_json(spec_file)):
+            run = load_resolved(spec_file)
+            if run.name != paths.spec_name:
+                raise SpecError("", f"{spec_file} is a resolved spec of {run.name!r}, but the session belongs to "
+                                f"{paths.spec_name!r}")
+            return run
+        if spec_file is not None:
+            pick(read_spec_file(spec_file), paths.spec_name, spec_file)  # it must hold the session's spec
+        if not saved.exists():
+            raise SpecError("", f"no saved spec at {saved}: is {paths.predir} a run of spec {paths.spec_name!r}?")
+        logging_lib.get_logger(self.mode).info(f"replaying {self.prename} with its saved spec {saved}")
+        return load_resolved(saved)
 
     def load(self) -> dict[str, Any]:
         """The checkpoint's state; a missing one names those the session has."""

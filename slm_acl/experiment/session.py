@@ -369,15 +369,16 @@ class Session:
         """Write the last checkpoint, what a resume starts from."""
         checkpoint.save(self.ckpt_path, self._state(complete))
 
-    def _state(self, complete: bool) -> dict[str, Any]:
-        """The session's whole state, every table flushed first (what each kind of checkpoint holds)."""
+    def _state(self, complete: bool, policy_only: bool = False) -> dict[str, Any]:
+        """The session's whole state, every table flushed first (what each kind of checkpoint holds);
+        `policy_only`: the agents' policy states (`AEBSpace.state_dict`), for the best checkpoint."""
         for agent in self.space.agents:
             _check_finite_parameters(agent)
         for book in self.books:
             book.flush()
         if self.board is not None:  # what the checkpoint has seen is on disk: a resume purges only what follows
             self.board.flush()
-        return {"space": self.space.state_dict(), "rng": global_rng_states(), "complete": complete,
+        return {"space": self.space.state_dict(policy_only), "rng": global_rng_states(), "complete": complete,
                 "tables": [{**{n: t.flushed for n, t in b.tables.items()}, "last_mastered": b.last_mastered,
                             "last_eval_frame": b.last_eval_frame}
                            for b in self.books],
@@ -388,13 +389,16 @@ class Session:
         """Write the session's state now to each kept checkpoint: `best` (its record beside it as
         `..._ckpt_best.json`, for reading: the record inside the checkpoint is the one that counts) or `f{frame}`
         (a snapshot at that frame, the least of the bodies' frames). `last_is_current`: the last checkpoint was
-        just written at this step, so a kept one is a copy of its file."""
+        just written at this step, so a snapshot is a copy of its file. A snapshot is a resume fallback and holds
+        the whole state; the best is only replayed and evaluated, so it holds the policy state (no replay buffer)."""
         if not tags:
             return
         state = None if last_is_current else self._state(complete)
         for tag in tags:
             kept = self.paths.checkpoint(self.trial, self.session, tag)
-            if state is None:
+            if tag == "best":
+                checkpoint.save(kept, self._state(complete, policy_only=True))
+            elif state is None:
                 atomic_copy(self.ckpt_path, kept)
             else:
                 checkpoint.save(kept, state)

@@ -12,6 +12,7 @@ from conftest import make_raw
 from slm_acl.experiment import checkpoint
 from slm_acl.experiment.checkpoint import CheckpointError
 from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.saved_policy import SavedSession, restore_policy
 from slm_acl.experiment.session import Session
 from slm_acl.spec import validate
 
@@ -140,3 +141,24 @@ def test_resume_with_no_intact_checkpoint_names_every_file_tried(tmp_path):
         run_session(paths, raw)
     for path in tried:
         assert str(path) in str(err.value)
+
+
+def test_the_best_checkpoint_of_a_sac_session_leaves_the_replay_buffer_out(tmp_path):
+    """The best is replayed and evaluated, never resumed: it holds the policy state, not the transitions."""
+    paths = RunPaths.new(tmp_path, "t")
+    raw = snapshot_raw(snapshot_frequency=None)
+    raw["agent"] = [{"name": "sac", "algorithm": {"name": "SAC", "batch_size": 16, "start_steps": 100,
+                                                   "learning_starts": 100, "train_freq": 4},
+                    "net": {"type": "MLPNet", "hid_layers": [16], "gpu": False}, "memory": {"name": "Replay"}}]
+    run_session(paths, raw)
+    last = checkpoint.load(paths.checkpoint(0, 0))["space"]["agents"][0]
+    best = checkpoint.load(paths.checkpoint(0, 0, "best"))["space"]["agents"][0]
+    assert [r["has_data"] for r in last["replays"]] == [True] and "data" in last["replays"][0]
+    assert [r["has_data"] for r in best["replays"]] == [False] and "data" not in best["replays"][0]
+    assert best["replays"][0]["size"] > 0 and set(best["nets"]) == set(last["nets"])
+    space, _ = restore_policy(validate(raw), SavedSession(paths, 0, 0, "best"))  # what eval and enjoy do
+    try:
+        loaded = space.agents[0].algorithm.nets.state_dict()
+        assert all(torch.equal(loaded[k], best["nets"][k]) for k in best["nets"])
+    finally:
+        space.close()

@@ -223,6 +223,8 @@ def test_a_killed_search_resumes_and_finishes_every_trial(tmp_path):
     done = subprocess.run(cmd + [f"search@{predir}", "--data-dir", str(data)], cwd=ROOT, env=worker_env(),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+    # Tune's restore brings back the progress callback: the resumed search still reports over all its trials
+    assert "search: 2/2 trials done (0 failed)" in done.stdout + done.stderr
     table = pd.read_csv(predir / "info" / "t_experiment_df.csv")
     assert sorted(table[FIT_RATE]) == [20, 40]
     assert list(table["status"]) == ["TERMINATED", "TERMINATED"]

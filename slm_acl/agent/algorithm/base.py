@@ -119,6 +119,14 @@ class Algorithm(abc.ABC):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         ...
 
+    def policy_state_dict(self) -> dict[str, Any]:
+        """What a kept policy (a session's best checkpoint) stores: everything `load_policy_state` reads.
+
+        The whole `state_dict` by default; an algorithm whose memories are large (SAC's replay buffer, about
+        0.6 GB for 2M transitions) leaves their contents out, since a kept policy is replayed and evaluated,
+        never resumed."""
+        return self.state_dict()
+
     def load_policy_state(self, state: dict[str, Any]) -> None:
         """Only what acting needs, from a full `state_dict` (enjoy mode): replay may run a different
         number of sub-envs than training, so memories and optimiser state are not restored."""

@@ -310,6 +310,10 @@ class SAC(TorchAlgorithm):
                 "ep_length": [e.copy() for e in self.ep_length], "steps": self.steps, "grad_steps": self.grad_steps,
                 "since_report": self._since_report}
 
+    def policy_state_dict(self) -> dict[str, Any]:
+        """The state without the replay buffers' transitions (acting never reads them)."""
+        return {**self.state_dict(), "replays": [r.state_dict(include_data=False) for r in self.replays]}
+
     def _load_extra_state(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.target_q.load_state_dict(state["target_q"])

@@ -34,7 +34,9 @@ def run_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None,
     log.info(f"{run.name}: searching {', '.join(k.name for k in keys)} over {trials} trial(s) of "
              f"{meta.max_session} session(s); Ray resources {ray.cluster_resources()}")
     scheduler = SCHEDULERS[meta.search_scheduler.name](run) if meta.search_scheduler else None
-    bar = wants_bar()  # on a terminal our bar replaces Tune's status tables, which would tear it
+    # on a terminal our bar replaces Tune's status tables, which would tear it. The callback decides bar or lines
+    # when it first shows, in whichever process runs the search: Tune's restore brings back this one, pickled
+    bar = wants_bar()
     tuner = tune.Tuner(
         make_trainable(run, paths.predir),
         param_space=search_space.tune_space(keys),
@@ -42,7 +44,7 @@ def run_search(run: RunSpec, paths: RunPaths, ray_address: str | None = None,
                                     search_alg=SEARCH_ALGORITHMS[meta.search_algorithm](meta), scheduler=scheduler,
                                     trial_dirname_creator=trial_dirname),
         run_config=tune.RunConfig(name=tune_name, storage_path=storage, verbose=0 if bar else verbose,
-                                  callbacks=[SearchProgress(run, trials, bar)]),
+                                  callbacks=[SearchProgress(run, trials)]),
     )
     return finish(run, paths, keys, tuner.fit())
 
