@@ -38,7 +38,11 @@ def _invocation() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run it; returns the exit code (0, 1 a failed run, 2 a bad spec, 130)."""
+    """Parse the command line and run it; returns the exit code (0, 1 a failed run, 2 a bad spec, 130).
+
+    A failed run is one that raised, or whose result says that every trial or session of it failed
+    (`experiment.verdict`: a search returns its table even then).
+    """
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("words", nargs="*", metavar="SPEC_FILE SPEC_NAME [MODE] | report@RUN_DIR [RUN_DIR ...]",
                         help="a spec file, the spec's name in it and a mode: train | dev (default) | search | "
@@ -58,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
                              "node can reach on a cluster)")
     parser.add_argument("--schedule", default="config/experiments.json",
                         help="the schedule run when no spec is given")
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                        help="a plugin module to import first (repeatable): it registers teachers, algorithms, "
+                             "nets or memories; a run records it in its spec's meta.plugins")
     parser.add_argument("--out", default=None, help="report: the folder to write (default: RUN_DIR/report)")
     parser.add_argument("--at-frame", type=int, default=None,
                         help="report: also compute the statistics at this frame (TeachMyAgent reads 10M too)")
@@ -70,11 +77,18 @@ def main(argv: list[str] | None = None) -> int:
     logger.setup_console()
     try:
         from slm_acl.experiment import control
+        from slm_acl.experiment.verdict import total_failure
+        from slm_acl.lib import plugins
         from slm_acl.spec import loader
+
+        try:  # here too, for the modes that start from a run folder and never read a spec file
+            plugins.activate(args.imports, [Path.cwd()])
+        except plugins.PluginError as err:
+            raise SpecError("--import", str(err)) from None
 
         if not words:
             control.run_schedule(args.schedule, loader.parse_sets(args.set), data_dir=args.data_dir,
-                                 ray_address=args.ray_address)
+                                 ray_address=args.ray_address, imports=args.imports)
         elif "@" in words[0]:  # an analysis of run folders: report@RUN_DIR [RUN_DIR ...]
             command = " ".join([_invocation(), *(sys.argv[1:] if argv is None else argv)])
             control.analyse(words[0], words[1:], args.out, args.at_frame, command)
@@ -83,8 +97,12 @@ def main(argv: list[str] | None = None) -> int:
                          "or nothing to run the schedule")
         else:
             spec_file, spec_name, mode_text = (*words, "dev")[:3]
-            control.run(spec_file, spec_name, mode_text, loader.parse_sets(args.set), args.data_dir,
-                        args.ray_address, args.storage_path)
+            result = control.run(spec_file, spec_name, mode_text, loader.parse_sets(args.set), args.data_dir,
+                                 args.ray_address, args.storage_path, args.imports)
+            failure = total_failure(result)
+            if failure is not None:
+                print(f"error: {failure}", file=sys.stderr)
+                return EXIT_RUN_ERROR
     except SpecError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_SPEC_ERROR

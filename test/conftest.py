@@ -127,3 +127,27 @@ class TestLinear(Algorithm):
             self.weight.copy_(state["weight"])
         self.opt.load_state_dict(state["opt"])
         self.frames = state["frames"]
+
+
+def worker_env() -> dict[str, str]:
+    """The environment of a subprocess (a run_lab.py command line) and of its Ray workers: they import the
+    test envs (task_echo_env) from the test folder."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "test"), str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray for one test module, its workers started with `worker_env`'s PYTHONPATH."""
+    import ray
+
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = worker_env()["PYTHONPATH"]  # inherited by the workers ray.init starts
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved

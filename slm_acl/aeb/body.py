@@ -68,7 +68,7 @@ class Body:
     def step(self, action: np.ndarray) -> Transition:
         if self._clip is not None:
             action = np.clip(action, *self._clip)
-        obs, reward, terminated, truncated = self.vec.step(action)
+        obs, reward, terminated, truncated, env_success = self.vec.step(action)
         self.ep_return += reward
         self.ep_length += 1
         self.clock.frame += self.num_envs
@@ -76,17 +76,20 @@ class Body:
         done = terminated | truncated
         if done.any():
             state = obs.copy()
-            self._end_episodes(np.flatnonzero(done), terminated, truncated, state)
+            self._end_episodes(np.flatnonzero(done), terminated, truncated, env_success, state)
             self.obs = state
         else:
             self.obs = obs
         return Transition(prev_obs, action, reward, obs, terminated, truncated)
 
     def _end_episodes(self, indices: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
-                      state: np.ndarray) -> None:
+                      env_success: list[bool | None], state: np.ndarray) -> None:
+        """Record the episodes that ended (success as `slm_acl.curriculum.controller.episode_success` judges
+        it, from the env's `is_success`) and reset their sub-envs with their next tasks."""
         for i in indices:
             outcome = self.controller.end_episode(int(i), float(self.ep_return[i]), int(self.ep_length[i]),
-                                                  truncated=bool(truncated[i] and not terminated[i]))
+                                                  truncated=bool(truncated[i] and not terminated[i]),
+                                                  env_success=env_success[i])
             self.recent_returns.append(outcome.episodic_return)
             self.recent_successes.append(outcome.success)
             row = {"frame": self.clock.frame, "episode": self.clock.episode, "sub_env": int(i),

@@ -3,7 +3,8 @@
 Right before a sub-env resets, `next_task(i)` asks the teacher for a `Proposal` and keeps it as
 that sub-env's proposal; `record_initial_state(i, obs)` hands the teacher that proposal with the
 episode's first observation, and when the episode ends, `end_episode(i, ...)` hands the same
-proposal back with the episode's return and success, and clears it. Every proposal thus gets
+proposal back with the episode's return and success (the env's `info["is_success"]` when it gave one, else
+return > success_return: `episode_success`), and clears it. Every proposal thus gets
 exactly one outcome, from the episode that really ran it, whatever the vector env does and in
 whatever order sub-envs finish; teachers never have to find an episode's bookkeeping by its task.
 
@@ -46,6 +47,18 @@ class EpisodeOutcome:
     length: int
     success: bool
     truncated: bool
+
+
+def episode_success(episodic_return: float, success_return: float | None, env_success: bool | None) -> bool:
+    """Whether an episode succeeded: the env's `info["is_success"]` at its end when it reported one
+    (`env_success`), else whether its return exceeds `success_return` (never without one).
+
+    The lab's one rule (the env task protocol, `slm_acl/env/tasks.py`), for what teachers are told, the
+    session tables, evaluations' "mastered" and the wrappers of slm_acl.teaching alike.
+    """
+    if env_success is not None:
+        return bool(env_success)
+    return success_return is not None and episodic_return > success_return
 
 
 def check_proposal(proposal: Any, teacher: Teacher, dim: int) -> Proposal:
@@ -128,17 +141,16 @@ class CurriculumController:
         self.raw_tasks.append(None)
         return len(self.proposals) - 1
 
-    def is_success(self, episodic_return: float) -> bool:
-        return self.success_return is not None and episodic_return > self.success_return
-
     def end_episode(self, sub_env: int, episodic_return: float, length: int, truncated: bool,
-                    success: bool | None = None) -> EpisodeOutcome:
-        """Hand the teacher the outcome of sub-env `sub_env`'s episode; `success` None: judged by success_return."""
+                    env_success: bool | None = None) -> EpisodeOutcome:
+        """Hand the teacher the outcome of sub-env `sub_env`'s episode. `env_success`: the env's
+        `info["is_success"]` at the episode's end, which decides its success; None (none given): its return
+        against success_return."""
         if not math.isfinite(episodic_return):
             raise NonFiniteError(f"episode return {episodic_return} in sub-env {sub_env} is not finite; "
                                  "the env or the reward scaling produced NaN or inf")
         task = self.raw_tasks[sub_env]
-        success = self.is_success(episodic_return) if success is None else bool(success)
+        success = episode_success(float(episodic_return), self.success_return, env_success)
         if self.teacher is not None:
             self.teacher.update(self.proposals[sub_env], self.teacher_return(float(episodic_return)), success)
             self.raw_tasks[sub_env] = self.proposals[sub_env] = None

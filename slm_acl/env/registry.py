@@ -9,13 +9,13 @@ its task parameters, if any, are read from an instance (the spec validator makes
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from pathlib import Path
 from typing import Mapping
 
 import gymnasium as gym
 
-from slm_acl.env.bodies import body_names
+from slm_acl.env.bodies import body_names, is_body_path
+from slm_acl.lib import plugins
 from slm_acl.lib.registry import Registry, did_you_mean
 
 
@@ -43,7 +43,7 @@ def embodiment_names() -> list[str]:
 
 def is_body_file(name: str) -> bool:
     """A user's own body: a path to an existing JSON file in the lab's body format."""
-    return isinstance(name, str) and name.endswith(".json") and Path(name).is_file()
+    return is_body_path(name) and Path(name).is_file()
 
 
 def gym_id_of(name: str) -> str:
@@ -52,7 +52,7 @@ def gym_id_of(name: str) -> str:
         return LAB_ENVS.get(name).gym_id
     if ":" in name:
         module, _, env_id = name.partition(":")
-        importlib.import_module(module)
+        plugins.import_module(module)  # found beside the spec too, in every process (lib/plugins.py)
         return env_id
     return name
 

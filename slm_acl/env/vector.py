@@ -4,8 +4,9 @@ Gymnasium's vector envs reset a finished sub-env on the next step and hand one `
 every sub-env they reset; a curriculum needs each sub-env reset with its own task, right after the
 teacher heard the outcome of that sub-env's episode. So the lab's vector envs never reset by
 themselves: `step` reports terminated/truncated, and the body calls `reset_at` with a task per
-sub-env. Two flavours share the interface: in-process (`sync`) and one worker process per sub-env
-(`subprocess`).
+sub-env. Of a step's infos, `step` keeps only `is_success` of the sub-envs whose episode ended there
+(the env task protocol, `slm_acl/env/tasks.py`). Two flavours share the interface: in-process (`sync`)
+and one worker process per sub-env (`subprocess`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from slm_acl.env.factory import EnvMaker
+from slm_acl.env.tasks import reported_success
 
 
 class VecEnv(abc.ABC):
@@ -31,8 +33,10 @@ class VecEnv(abc.ABC):
         """Reset the given sub-envs, each with its own seed (None: keep its RNG) and task."""
 
     @abc.abstractmethod
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Step every sub-env; returns obs, reward, terminated, truncated as (num_envs, ...) arrays."""
+    def step(self, actions: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[bool | None]]:
+        """Step every sub-env; returns obs, reward, terminated, truncated as (num_envs, ...) arrays, and per
+        sub-env the `info["is_success"]` of an episode that ended in this step (None: not ended, or none given)."""
 
     @abc.abstractmethod
     def render(self, index: int) -> np.ndarray | None:
@@ -45,6 +49,11 @@ class VecEnv(abc.ABC):
 
 def _reset_options(task: dict | None) -> dict | None:
     return None if task is None else {"task": task}
+
+
+def _env_success(terminated: bool, truncated: bool, info: dict[str, Any]) -> bool | None:
+    """The env's verdict on the episode that just ended (None while it goes on, or without one)."""
+    return reported_success(info) if terminated or truncated else None
 
 
 class SyncVecEnv(VecEnv):
@@ -68,9 +77,11 @@ class SyncVecEnv(VecEnv):
         reward = np.empty(n, dtype=np.float64)
         terminated = np.empty(n, dtype=bool)
         truncated = np.empty(n, dtype=bool)
+        success: list[bool | None] = [None] * n
         for i, env in enumerate(self.envs):
-            obs[i], reward[i], terminated[i], truncated[i], _ = env.step(actions[i])
-        return obs, reward, terminated, truncated
+            obs[i], reward[i], terminated[i], truncated[i], info = env.step(actions[i])
+            success[i] = _env_success(terminated[i], truncated[i], info)
+        return obs, reward, terminated, truncated, success
 
     def render(self, index):
         return self.envs[index].render()
@@ -90,8 +101,8 @@ def _worker(conn, maker: EnvMaker) -> None:
         while True:
             cmd, arg = conn.recv()
             if cmd == "step":
-                obs, reward, terminated, truncated, _ = env.step(arg)
-                conn.send(("ok", (obs, reward, terminated, truncated)))
+                obs, reward, terminated, truncated, info = env.step(arg)
+                conn.send(("ok", (obs, reward, terminated, truncated, _env_success(terminated, truncated, info))))
             elif cmd == "reset":
                 seed, task = arg
                 conn.send(("ok", env.reset(seed=seed, options=_reset_options(task))[0]))
@@ -150,9 +161,10 @@ class SubprocVecEnv(VecEnv):
         reward = np.empty(n, dtype=np.float64)
         terminated = np.empty(n, dtype=bool)
         truncated = np.empty(n, dtype=bool)
+        success: list[bool | None] = [None] * n
         for i, conn in enumerate(self.conns):
-            obs[i], reward[i], terminated[i], truncated[i] = self._recv(conn)
-        return obs, reward, terminated, truncated
+            obs[i], reward[i], terminated[i], truncated[i], success[i] = self._recv(conn)
+        return obs, reward, terminated, truncated, success
 
     def render(self, index):
         self.conns[index].send(("render", None))

@@ -13,13 +13,15 @@ import copy
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.resolved import write_resolved_spec
 from slm_acl.experiment.trial import TrialResult, run_trial
+from slm_acl.experiment.verdict import total_failure
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import read_json
+from slm_acl.spec.body_files import inline_bodies
 from slm_acl.spec.loader import load_resolved, load_spec, placeholders
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.validate import RunSpec
@@ -37,6 +39,7 @@ class Request:
     data_dir: str
     ray_address: str | None = None  # search: attach to this Ray cluster (else RAY_ADDRESS, else local)
     storage_path: str | None = None  # search: where Tune keeps its state (default: the run folder)
+    imports: tuple[str, ...] = ()  # --import MODULE: plugin modules added to the spec's meta.plugins
 
 
 Handler = Callable[[Request], Any]
@@ -67,10 +70,11 @@ def parse_mode(text: str) -> tuple[str, str | None]:
 
 
 def run(spec_file: str, spec_name: str, mode_text: str, sets: Mapping[str, str] | None = None,
-        data_dir: str = "data", ray_address: str | None = None, storage_path: str | None = None) -> Any:
+        data_dir: str = "data", ray_address: str | None = None, storage_path: str | None = None,
+        imports: Sequence[str] = ()) -> Any:
     name, target = parse_mode(mode_text)
     return MODES[name](Request(spec_file, spec_name, name, target, dict(sets or {}), data_dir,
-                               ray_address, storage_path))
+                               ray_address, storage_path, tuple(imports)))
 
 
 def _start(run_spec: RunSpec, data_dir: str) -> RunPaths:
@@ -92,7 +96,7 @@ def train(req: Request) -> TrialResult:
 
 
 def _load(req: Request) -> RunSpec:
-    return load_spec(req.spec_file, req.spec_name, req.sets, dev=req.mode == "dev")
+    return load_spec(req.spec_file, req.spec_name, req.sets, dev=req.mode == "dev", imports=req.imports)
 
 
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
@@ -112,7 +116,10 @@ def _saved_run(req: Request) -> tuple[RunSpec, RunPaths]:
     run_spec = load_resolved(saved_file)  # drops the saved info: commentary plus what the lab recorded
     given = copy.deepcopy(_load(req).raw)
     given.pop("info", None)
-    differences = _diff(run_spec.raw, given)
+    # where plugins are looked for depends on the directory the lab starts in; the saved folders are used
+    # body files are compared by the bodies they hold: the saved spec names the run folder's copies
+    differences = [d for d in _diff(inline_bodies(run_spec.raw), inline_bodies(given))
+                   if d.partition("[")[0] != "meta.plugin_paths"]
     if differences:
         raise SpecError("", f"cannot resume {predir}: the spec differs from the saved one at "
                         f"{', '.join(differences)}; resume with the spec the run started with")
@@ -268,7 +275,8 @@ class Scheduled:
     sets: Mapping[str, str]  # the -s values this spec has placeholders for
 
 
-def read_schedule(path: str | Path, sets: Mapping[str, str] | None = None) -> list[Scheduled]:
+def read_schedule(path: str | Path, sets: Mapping[str, str] | None = None,
+                  imports: Sequence[str] = ()) -> list[Scheduled]:
     """`config/experiments.json` as entries, every one checked (with its `-s` values) before any runs.
 
     `sets` (`-s VAR=VALUE`) go to every scheduled spec that has `${VAR}`, so one `-s frames=N` sizes a whole
@@ -287,7 +295,7 @@ def read_schedule(path: str | Path, sets: Mapping[str, str] | None = None) -> li
                 raise SpecError(f"{spec_file}.{spec_name}", f"in {path}: the mode must be a string, got {mode_text!r}")
             name, _ = parse_mode(mode_text)
             own = {k: v for k, v in sets.items() if k in placeholders(spec_file, spec_name)}
-            run_spec = load_spec(spec_file, spec_name, own, dev=name == "dev")
+            run_spec = load_spec(spec_file, spec_name, own, dev=name == "dev", imports=imports)
             block = {"search": run_spec.spec.search, "benchmark": run_spec.spec.benchmark}
             if name in block and block[name] is None:
                 raise SpecError(name, f"in {path}: {spec_file} {spec_name} is scheduled to {name} but has no "
@@ -300,22 +308,28 @@ def read_schedule(path: str | Path, sets: Mapping[str, str] | None = None) -> li
 
 
 def run_schedule(path: str | Path, sets: Mapping[str, str] | None = None, data_dir: str = "data",
-                 ray_address: str | None = None) -> list[Any]:
+                 ray_address: str | None = None, imports: Sequence[str] = ()) -> list[Any]:
     """Run `config/experiments.json` ({spec_file: {spec_name: mode}}) in order, `sets` as `read_schedule` says.
 
     Every entry is checked first, so a typo in the last one does not surface hours later. An experiment
-    that fails is logged and the next one runs; the failures are raised together at the end.
+    that fails (raises, or every trial or session of it failed: `verdict.total_failure`) is logged and the
+    next one runs; the failures are raised together at the end.
     """
-    entries = read_schedule(path, sets)
+    entries = read_schedule(path, sets, imports)
     results, failures = [], []
     for k, entry in enumerate(entries, 1):
         what = " ".join([entry.spec_file, entry.spec_name, entry.mode, *(f"-s {v}={x}" for v, x in entry.sets.items())])
         log.info(f"schedule {k}/{len(entries)}: {what}")
         try:
             results.append(run(entry.spec_file, entry.spec_name, entry.mode, entry.sets, data_dir=data_dir,
-                               ray_address=ray_address))
+                               ray_address=ray_address, imports=imports))
         except Exception as err:  # noqa: BLE001 - one failed experiment must not cancel the rest
             failures.append(f"{what}: {type(err).__name__}: {err}")
+            log.error(f"schedule {k}/{len(entries)} failed: {failures[-1]}")
+            continue
+        whole = total_failure(results[-1])
+        if whole is not None:
+            failures.append(f"{what}: {whole}")
             log.error(f"schedule {k}/{len(entries)} failed: {failures[-1]}")
     if failures:
         raise ScheduleError(f"{len(failures)} of {len(entries)} scheduled experiments failed: " + "; ".join(failures))

@@ -3,7 +3,9 @@
 Every evaluation of a body plays the same tasks with the same env seeds, so evaluations compare
 across time, runs and teachers. A body with a curriculum plays its test set (a shipped one, or a
 uniform set drawn with a fixed seed); a body without plays `meta.eval_episodes` default episodes.
-A task is mastered when its return exceeds the curriculum's `success_return`.
+A task is mastered when its episode succeeds: the env's `info["is_success"]` when it reports one, else its
+return exceeds the curriculum's `success_return` (`slm_acl.curriculum.controller.episode_success`, the rule
+training's episodes are judged by).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 
 from slm_acl.aeb.body import Body
 from slm_acl.aeb.space import Agent, env_maker
+from slm_acl.curriculum.controller import episode_success
 from slm_acl.curriculum.task_space import TaskSpace
 from slm_acl.curriculum.test_sets import TestSet, test_set_for_curriculum
 from slm_acl.env.vector import SyncVecEnv
@@ -34,12 +37,13 @@ def test_set_for(plan: BodyPlan) -> TestSet | None:
 class EvalResult:
     returns: np.ndarray
     lengths: np.ndarray
-    successes: np.ndarray | None
+    successes: np.ndarray | None  # None: no success_return, and the env reported no is_success
     frames: dict[int, list[np.ndarray]] = dataclasses.field(default_factory=dict)  # task -> rendered frames
 
     @property
     def mastered(self) -> float:
-        """Percent of test tasks whose return exceeds success_return (NaN without a threshold)."""
+        """Percent of test tasks that succeeded (NaN when nothing judges success: no success_return, and no
+        is_success from the env)."""
         return float("nan") if self.successes is None else 100.0 * float(np.mean(self.successes))
 
     def summary(self) -> dict[str, float]:
@@ -83,6 +87,7 @@ class Evaluator:
             self.vec = SyncVecEnv(self.maker, self.num_envs)
         n = len(tasks)
         returns, lengths = np.zeros(n), np.zeros(n, dtype=np.int64)
+        env_successes: list[bool | None] = [None] * n  # the env's is_success at each task's end
         playing = [-1] * self.num_envs  # task index each sub-env plays, -1 = idle
         next_task = 0
         obs = np.zeros((self.num_envs, *self.vec.observation_space.shape), dtype=np.float32)
@@ -96,13 +101,14 @@ class Evaluator:
             for i, k in enumerate(playing):
                 if 0 <= k < record_tasks:
                     frames.setdefault(k, []).append(self.vec.render(i))
-            nxt, reward, terminated, truncated = self.vec.step(self._act(obs))
+            nxt, reward, terminated, truncated, env_success = self.vec.step(self._act(obs))
             for i, k in enumerate(playing):
                 if k < 0:
                     continue
                 returns[k] += reward[i]
                 lengths[k] += 1
                 if terminated[i] or truncated[i]:
+                    env_successes[k] = env_success[i]
                     if next_task < n:
                         nxt[i] = self.vec.reset_at([i], [EVAL_SEED + next_task], [tasks[next_task]])[0]
                         playing[i] = next_task
@@ -110,8 +116,14 @@ class Evaluator:
                     else:
                         playing[i] = -1
             obs = nxt
-        successes = None if self.success_return is None else returns > self.success_return
-        return EvalResult(returns, lengths, successes, frames)
+        return EvalResult(returns, lengths, self._successes(returns, env_successes), frames)
+
+    def _successes(self, returns: np.ndarray, env_successes: list[bool | None]) -> np.ndarray | None:
+        """Each task's success by the lab's rule; None when nothing judges it (no success_return, no is_success)."""
+        if self.success_return is None and all(s is None for s in env_successes):
+            return None
+        return np.array([episode_success(float(r), self.success_return, s) for r, s in zip(returns, env_successes)],
+                        dtype=bool)
 
     def close(self) -> None:
         if self.vec is not None:

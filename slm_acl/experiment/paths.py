@@ -1,4 +1,4 @@
-"""Where a run writes: `data/{spec}_{YYYY_MM_DD_HHMMSS}/` with info/ model/ graph/ video/ log/ (and tb/)."""
+"""Where a run writes: `data/{spec}_{YYYY_MM_DD_HHMMSS}/` with info/ model/ graph/ video/ log/ (and tb/, bodies/)."""
 from __future__ import annotations
 
 import dataclasses
@@ -56,6 +56,11 @@ class RunPaths:
 
     def log(self, filename: str) -> Path:
         return self.predir / "log" / filename
+
+    def body(self, filename: str) -> Path:
+        """A copy of a body file the run's specs name, `bodies/{name}.json` (made with the resolved spec that
+        names it, so only runs of custom bodies have bodies/; see experiment/run_bodies.py)."""
+        return self.predir / "bodies" / filename
 
     def tensorboard(self, trial: int, session: int, label: str) -> Path:
         """A session body's TensorBoard run, `tb/{spec}_t{k}_s{s}/{body}` (made by its writer, so a run with

@@ -3,7 +3,8 @@
 `{spec}_spec.json`, `{spec}_t{i}_spec.json` and `{spec}_t{i}_s{j}_spec.json` are all written here,
 so every mode (train, dev, search, and the benchmark to come) records the same keys under `info`:
 git sha, package versions, run folder, trial and session, the session's seed, and whatever the
-session adds once its AEB space is built (`fast_path`).
+session adds once its AEB space is built (`fast_path`). Body files are named by the copies the run folder
+keeps (`run_bodies.py`), so a resolved spec replays the same bodies from anywhere.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.run_bodies import keep_bodies
 from slm_acl.lib.io import write_json
 from slm_acl.lib.provenance import git_sha, package_versions
 from slm_acl.lib.seeding import session_seed
@@ -22,7 +24,7 @@ def resolved_raw(run: RunSpec, paths: RunPaths, trial: int | None = None, sessio
                  seed_trial: int | None = None, info: Mapping[str, Any] | None = None) -> dict:
     """The JSON of `run` with `info` filled in. `seed_trial`: the trial index a session's seeds derive
     from (default `trial`; a search gives every trial the seeds of trial 0)."""
-    raw = copy.deepcopy(run.raw)
+    raw = keep_bodies(copy.deepcopy(run.raw), paths)  # body files named by the run folder's copies
     recorded = raw.setdefault("info", {})
     recorded.update({"git_sha": git_sha(), "versions": package_versions(), "predir": str(paths.predir),
                      "trial": trial, "session": session})

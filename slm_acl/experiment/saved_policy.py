@@ -2,9 +2,10 @@
 
 A target names a session, `data/RUN_DIR/{spec}_t{k}_s{s}` (its last checkpoint), or one of the
 checkpoints it keeps beside the last: `..._ckpt_best` (its best policy) or `..._ckpt_f{frame}` (a
-snapshot). The policy is rebuilt from a resolved spec: the session's AEB space with one synchronous
-sub-env per body (a replay plays on envs of its own, through `Evaluator`), every agent's acting state
-loaded from the checkpoint. Optimisers and memories are not restored: nothing here trains.
+snapshot). The policy is rebuilt from a resolved spec, validated for what a replay uses (`replay_spec.py`
+sets aside its teachers, search and benchmark blocks, which only training uses): the session's AEB space
+with one synchronous sub-env per body (a replay plays on envs of its own, through `Evaluator`), every
+agent's acting state loaded from the checkpoint. Optimisers and memories are not restored: nothing here trains.
 """
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from typing import Any
 from slm_acl.aeb.space import AEBSpace
 from slm_acl.experiment import checkpoint
 from slm_acl.experiment.paths import RunPaths
+from slm_acl.experiment.replay_spec import load_for_replay
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import read_json
 from slm_acl.lib.seeding import SeedTree
 from slm_acl.spec.errors import SpecError
-from slm_acl.spec.loader import is_resolved, load_resolved, pick, read_spec_file
+from slm_acl.spec.loader import is_resolved, pick, read_spec_file
 from slm_acl.spec.validate import RunSpec
 
 TARGET = re.compile(r"^(?P<spec>.+)_t(?P<trial>\d+)_s(?P<session>\d+)(?:_ckpt_(?P<tag>best|f\d+))?$")
@@ -69,7 +71,7 @@ class SavedSession:
         named specs (`spec/demo.json`, however many specs it holds, placeholders unfilled): it then only has
         to hold the session's spec, and the replay runs the session's saved spec. SPEC_FILE may also be a
         resolved spec (`RUN_DIR/{spec}_t0_s0_spec.json`), which is replayed as given. SPEC_NAME must be the
-        session's spec.
+        session's spec. Either is validated as a replay uses it (`replay_spec.load_for_replay`).
         """
         paths = self.paths
         saved = paths.spec_file(self.trial, self.session)
@@ -77,7 +79,7 @@ class SavedSession:
             raise SpecError("", f"{self.mode}@{paths.predir / self.prename} is a session of spec "
                             f"{paths.spec_name!r}, not {spec_name!r}")
         if spec_file is not None and Path(spec_file).is_file() and is_resolved(read_json(spec_file)):
-            run = load_resolved(spec_file)
+            run = load_for_replay(spec_file, self.mode)
             if run.name != paths.spec_name:
                 raise SpecError("", f"{spec_file} is a resolved spec of {run.name!r}, but the session belongs to "
                                 f"{paths.spec_name!r}")
@@ -87,7 +89,7 @@ class SavedSession:
         if not saved.exists():
             raise SpecError("", f"no saved spec at {saved}: is {paths.predir} a run of spec {paths.spec_name!r}?")
         logging_lib.get_logger(self.mode).info(f"replaying {self.prename} with its saved spec {saved}")
-        return load_resolved(saved)
+        return load_for_replay(saved, self.mode)
 
     def load(self) -> dict[str, Any]:
         """The checkpoint's state; a missing one names those the session has."""
@@ -99,13 +101,12 @@ class SavedSession:
         return checkpoint.load(path)
 
 
-def restore_policy(run: RunSpec, saved: SavedSession, render_mode: str | None = None
-                   ) -> tuple[AEBSpace, dict[str, Any]]:
+def restore_policy(run: RunSpec, saved: SavedSession) -> tuple[AEBSpace, dict[str, Any]]:
     """The session's space with every agent's policy loaded, and the checkpoint's state (its frames, its best
-    record). The caller closes the space."""
+    record). The caller closes the space. Its envs are built as training builds them (no render mode): a
+    replay renders on envs of its own."""
     state = saved.load()
-    space = AEBSpace.build(run, SeedTree(run.spec.meta.seed, saved.trial, saved.session), render_mode=render_mode,
-                           vector="sync", num_envs=1)
+    space = AEBSpace.build(run, SeedTree(run.spec.meta.seed, saved.trial, saved.session), vector="sync", num_envs=1)
     try:
         for agent, agent_state in zip(space.agents, state["space"]["agents"]):
             agent.algorithm.load_policy_state(agent_state)

@@ -33,6 +33,10 @@ class TrialError(RuntimeError):
         super().__init__(message)
         self.results, self.failures = results, failures
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the default reduce would call TrialError(message) and fail on the missing arguments when unpickled
+        return type(self), (self.args[0], self.results, self.failures)
+
 
 @dataclasses.dataclass
 class TrialResult:

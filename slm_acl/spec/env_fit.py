@@ -48,8 +48,11 @@ def check_task_space(task_space: TaskSpace, task_params: Mapping[str, tuple] | N
     `task_params` maps a scalar parameter to (low, high) and a vector one to (low, high, size).
     """
     if task_params is None:
-        raise SpecError(path, f"env {env_name} takes no task parameters (it declares no `task_params`); "
-                        "remove the curriculum for this body or use a parametric env")
+        raise SpecError(path, f"env {env_name} takes no task parameters (it declares no `task_params`): remove "
+                        "the curriculum for this body, use a parametric env, or make this one parametric: declare "
+                        "a class attribute `task_params = {param: (low, high)}` (`(low, high, size)` for a vector) "
+                        "and play the task that reset(options={'task': {param: value}}) hands the env, from that "
+                        "reset on (the env task protocol: see the docstring of module slm_acl.env.tasks)")
     valid = sorted(task_params)
     for param in [*task_space.params, *task_space.fixed]:
         if param not in task_params:

@@ -89,7 +89,8 @@ from slm_acl.curriculum.expert_knowledge import LEVELS, Gift
 from slm_acl.curriculum.task_space import TaskError, TaskSpace
 from slm_acl.curriculum.teachers.registry import TEACHERS
 from slm_acl.env.registry import LAB_ENVS
-from slm_acl.lib.registry import Registry
+from slm_acl.lib.plugins import PluginError
+from slm_acl.lib.registry import Registry, UnknownNameError
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.model import CurriculumSpec
 from slm_acl.spec.schema import convert
@@ -287,9 +288,10 @@ def resolve(curriculum: Any, env_name: str, path: str, level_path: str, where: s
     level = convert(typing.get_type_hints(CurriculumSpec)[KEY], curriculum[KEY], level_path, level_field.metadata)
     teacher = curriculum.get("teacher")
     name = teacher.get("name") if isinstance(teacher, dict) else None
-    if not isinstance(name, str) or name not in TEACHERS:
+    try:
+        grants = TEACHERS.get(name).expert_knowledge  # a plugin's teacher ("module:Name") is imported here
+    except (UnknownNameError, PluginError):
         return Resolved(curriculum, None)  # building the curriculum reports the teacher
-    grants = TEACHERS.get(name).expert_knowledge
     at = f" ({where})" if where else ""
     if grants is None:
         declared = [n for n, cls in TEACHERS.items() if cls.expert_knowledge is not None]

@@ -3,7 +3,8 @@
 `load_spec(spec_file, spec_name, sets, dev=...)` serves every mode that starts from a spec file: read the
 file, pick the named spec, fill its `${var}` placeholders from `-s`, apply dev mode's caps when asked, and
 `validate`. `load_resolved(path)` reads back the resolved spec a run saved (resume, enjoy, retro) and
-validates it the same way. Nothing here writes a file: a bad spec stops before any run folder exists.
+validates it the same way (its body files are the run folder's copies, named relative to the run folder).
+Nothing here writes a file: a bad spec stops before any run folder exists.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import copy
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from slm_acl.lib.registry import did_you_mean
+from slm_acl.spec.body_files import anchor_body_files
 from slm_acl.spec.errors import SpecError
 from slm_acl.spec.run_spec import RunSpec
 from slm_acl.spec.validate import validate
@@ -24,8 +26,9 @@ DEV_MAX_FRAME = 20_000  # dev mode: one short session that still reaches a train
 
 
 def load_spec(spec_file: str | Path, spec_name: str, sets: Mapping[str, str] | None = None, *,
-              dev: bool = False) -> RunSpec:
-    """The spec `spec_name` of `spec_file`, with `sets` filled in, validated.
+              dev: bool = False, imports: Sequence[str] = ()) -> RunSpec:
+    """The spec `spec_name` of `spec_file`, with `sets` filled in, validated. Relative body file paths resolve
+    against the spec file's folder, not the current directory (`spec.body_files`).
 
     Args:
         spec_file: a JSON file of named specs.
@@ -33,12 +36,42 @@ def load_spec(spec_file: str | Path, spec_name: str, sets: Mapping[str, str] | N
         sets: `${var}` values from `-s var=value`; every placeholder must be filled and every value used.
         dev: apply `dev_caps` (one session, at most DEV_MAX_FRAME frames per env) before validating, so the
             resolved spec a dev run saves shows what actually ran.
+        imports: plugin modules given on the command line (`--import`), added to `meta.plugins`.
 
     Raises:
         SpecError: naming the key path and the valid choices, for anything a spec gets wrong.
     """
-    raw = substitute(pick(read_spec_file(spec_file), spec_name, spec_file), sets or {})
+    picked = pick(read_spec_file(spec_file), spec_name, spec_file)
+    raw = substitute(anchor_body_files(picked, Path(spec_file).resolve().parent), sets or {})
+    raw = anchor_plugins(raw, Path(spec_file).resolve().parent, imports)
     return validate(dev_caps(raw) if dev else raw)
+
+
+def anchor_plugins(raw: dict[str, Any], folder: Path, imports: Sequence[str] = ()) -> dict[str, Any]:
+    """`meta.plugin_paths` made absolute against the spec file's `folder`, with that folder and the current
+    directory added, and `imports` added to `meta.plugins`: so every process of the run, whatever its working
+    directory, finds the same modules, and the resolved spec records where they came from (`lib/plugins.py`).
+    A spec with no plugins at all is left as it is."""
+    meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
+    given_paths, given_modules = meta.get("plugin_paths", []), meta.get("plugins", [])
+    if not isinstance(given_paths, list) or not isinstance(given_modules, list):
+        return raw  # validate names the bad key
+    modules = list(dict.fromkeys([*given_modules, *imports]))
+    if not modules and not given_paths and not _references_a_module(raw):
+        return raw
+    paths = [str((folder / p).resolve()) if isinstance(p, str) else p for p in given_paths]
+    paths = list(dict.fromkeys([*paths, str(folder), str(Path.cwd().resolve())]))
+    return {**raw, "meta": {**meta, "plugins": modules, "plugin_paths": paths}}
+
+
+def _references_a_module(tree: Any) -> bool:
+    """Whether a component anywhere in the spec is named by module path (`"name": "pkg.module:Name"`)."""
+    if isinstance(tree, dict):
+        return any((k in ("name", "type") and isinstance(v, str) and ":" in v) or _references_a_module(v)
+                   for k, v in tree.items())
+    if isinstance(tree, list):
+        return any(_references_a_module(v) for v in tree)
+    return False
 
 
 def load_resolved(path: str | Path) -> RunSpec:
@@ -47,13 +80,20 @@ def load_resolved(path: str | Path) -> RunSpec:
     Its `info` block (git sha, versions, paths recorded by the run that wrote it) is commentary, not part of
     the run, and is dropped: a run started from it records its own.
     """
+    return validate(read_resolved(path))
+
+
+def read_resolved(path: str | Path) -> dict[str, Any]:
+    """The tree of a resolved spec saved by a run, not validated: without its `info` block, its body files
+    named by absolute path (the run folder's copies). `load_resolved` validates it; a replay first sets aside
+    what it does not use (`experiment/replay_spec.py`)."""
     path = Path(path)
     raw = _read_json(path)
     if not is_resolved(raw):
         raise SpecError("", f"{path} is not a resolved spec (one spec object with its 'name'); a spec file of "
                         "named specs is loaded with SPEC_FILE SPEC_NAME instead")
     raw.pop("info", None)
-    return validate(raw)
+    return anchor_body_files(raw, path.resolve().parent)
 
 
 def is_resolved(raw: Any) -> bool:

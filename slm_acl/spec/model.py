@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from slm_acl.agent.registry import ALGORITHMS, MEMORIES, NETS
 from slm_acl.curriculum.teachers.registry import TEACHERS
+from slm_acl.env.bodies import is_body_path
 from slm_acl.env.registry import check_env_name, embodiment_names, is_body_file
 from slm_acl.lib.config import param
 from slm_acl.spec.benchmark import BenchmarkSpec
@@ -21,6 +22,9 @@ def _check_embodiment(name: str) -> str | None:
     names = embodiment_names()
     if name in names or is_body_file(name):
         return None
+    if is_body_path(name):
+        return (f"body file {name!r} does not exist (a relative path in a spec file is relative to the spec "
+                "file's folder)")
     return (f"unknown embodiment {name!r}.{did_you_mean(name, names)} Registered embodiments: {', '.join(names)}; "
             "or a path to a body .json file")
 
@@ -143,6 +147,13 @@ class MetaSpec:
         "random", doc="how a search samples its trials: random (and grid) sampling, or Optuna's TPE")
     search_scheduler: SchedulerSpec | None = param(
         None, doc="stop bad trials early from the scores reported at each evaluation (null: run every trial)")
+    plugins: list[str] = param(
+        factory=list, doc="modules imported in every process before the spec is read: they register teachers, "
+                          "algorithms, nets or memories under plain names (a 'module:Name' reference needs none; "
+                          "--import MODULE adds one)")
+    plugin_paths: list[str] = param(
+        factory=list, doc="folders searched for plugin modules, relative to the spec file's folder (which is "
+                          "searched too, with the directory the lab started in); a run records them absolute")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 These are plain frozen dataclasses of picklable parts (dicts, config dataclasses, registered classes by
 reference), so a `RunSpec` validated once in the parent can be handed to spawned worker processes and Ray
-tasks as it is.
+tasks as it is. A `RunSpec` pickles its plugins ahead of itself: unpickling imports the spec's plugin modules
+(`lib/plugins.py`) before the user's classes it holds are looked up, in whatever process that is.
 """
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from typing import Any
 
+from slm_acl.lib import plugins
 from slm_acl.spec.model import CurriculumSpec, Spec
 
 
@@ -42,3 +45,14 @@ class RunSpec:
 
     def bodies_of_agent(self, a: int) -> list[BodyPlan]:
         return [p for p in self.bodies if p.a == a]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        meta = self.raw.get("meta") or {}
+        payload = pickle.dumps((self.raw, self.spec, self.bodies), protocol=pickle.HIGHEST_PROTOCOL)
+        return _unpickle, (list(meta.get("plugins", [])), list(meta.get("plugin_paths", [])), payload)
+
+
+def _unpickle(modules: list[str], paths: list[str], payload: bytes) -> RunSpec:
+    """A pickled `RunSpec` in a new process: its plugins first, then the spec (which may hold their classes)."""
+    plugins.activate(modules, paths)
+    return RunSpec(*pickle.loads(payload))

@@ -15,6 +15,7 @@ import typing
 from typing import Any, Literal, Union
 
 from slm_acl.lib.config import Choice
+from slm_acl.lib.plugins import PluginError
 from slm_acl.lib.registry import UnknownNameError, did_you_mean
 from slm_acl.spec.errors import SpecError
 
@@ -71,8 +72,11 @@ def _dispatch(registry: Any, key: str, value: Any, path: str) -> Choice:
     name = value[key]
     try:
         cls = registry.get(name)
-    except UnknownNameError as err:
+    except (UnknownNameError, PluginError) as err:
         raise SpecError(join(path, key), str(err)) from None
+    if not dataclasses.is_dataclass(getattr(cls, "Config", None)):
+        raise SpecError(join(path, key), f"{registry.kind} {name!r} declares no settings: a {registry.kind} has a "
+                        "nested dataclass `Config` (its spec keys, with defaults)")
     rest = {k: v for k, v in value.items() if k != key}
     return Choice(name=name, cls=cls, config=build(cls.Config, rest, path), key=key)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pydash
 
+from slm_acl.lib import plugins
 from slm_acl.lib.config import Choice
 
 from slm_acl.curriculum import test_sets
@@ -62,12 +63,30 @@ def curriculum_spec(raw: dict[str, Any], path: str = "curriculum") -> Curriculum
     return curriculum
 
 
+def activate_plugins(raw: dict[str, Any]) -> None:
+    """Import the spec's `meta.plugins` (from its `meta.plugin_paths` too) before any name is looked up."""
+    meta = raw.get("meta") if isinstance(raw, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    for key in ("plugins", "plugin_paths"):
+        given = meta.get(key, [])
+        if not isinstance(given, list) or not all(isinstance(v, str) and v for v in given):
+            raise SpecError(f"meta.{key}", f"expected a list of {'module names' if key == 'plugins' else 'folders'}"
+                            f"; got {given!r}")
+    plugins.add_paths(meta.get("plugin_paths", []))  # a "module:Name" reference is imported from them too
+    for i, module in enumerate(meta.get("plugins", [])):
+        try:
+            plugins.activate([module], meta.get("plugin_paths", []))
+        except plugins.PluginError as err:
+            raise SpecError(f"meta.plugins[{i}]", str(err)) from None
+
+
 def validate(raw: dict[str, Any]) -> RunSpec:
     """The spec tree `raw` (placeholders filled) as a `RunSpec`, or the first SpecError it has.
 
     `raw` is kept as given (it is what a run saves as its resolved spec); the typed view adds the defaults and
     the keys each body's expert-knowledge level resolves to.
     """
+    activate_plugins(raw)
     # the curriculum is built per body (its level resolves per env), once the envs and bodies are known
     spec = build(Spec, {key: value for key, value in raw.items() if key != "curriculum"})
     if not spec.agent:

@@ -62,8 +62,9 @@ class Curriculum:
             task_space: the env parameters the teacher chooses, as in a spec: `{param: [low, high]}`,
                 `[low, high, n]` for n dims, `[[low, high], ...]` per dim, a bare number to fix one.
             seed: the root of the teacher's generator: the same seed, settings and outcomes give the same tasks.
-            success_return: an episode succeeds when its return exceeds this (an env's `info["is_success"]`
-                counts too); GoalGAN and Setter-Solver need it.
+            success_return: an episode succeeds when its return exceeds this, unless the env reported
+                `info["is_success"]`, which then decides (`slm_acl.curriculum.controller.episode_success`);
+                GoalGAN and Setter-Solver need it.
             reward_bounds, initial_dist, target_dist: as the spec's curriculum keys of those names.
             value_estimator: the student's V(s) over a batch of first observations, for Self-Paced (without it,
                 Self-Paced weighs tasks by their returns).
@@ -110,11 +111,11 @@ class Curriculum:
 
     def end_episode(self, slot: int, episodic_return: float, length: int, truncated: bool,
                     env_success: bool | None = None) -> EpisodeOutcome:
-        """Hand the teacher the outcome of slot `slot`'s episode. It succeeded when the env said so
-        (`env_success`, from `info["is_success"]`) or its return exceeds `success_return`."""
-        controller = self._controller
-        success = bool(env_success) or controller.is_success(float(episodic_return))
-        outcome = controller.end_episode(slot, float(episodic_return), int(length), bool(truncated), success)
+        """Hand the teacher the outcome of slot `slot`'s episode. Its success is the env's (`env_success`, from
+        `info["is_success"]`) when it gave one, else whether its return exceeds `success_return`
+        (`slm_acl.curriculum.controller.episode_success`)."""
+        outcome = self._controller.end_episode(slot, float(episodic_return), int(length), bool(truncated),
+                                               env_success)
         self.episodes += 1
         return outcome
 

@@ -1,9 +1,11 @@
 """Gymnasium wrappers that let a lab teacher choose every episode's task, for any trainer.
 
-The env protocol is the lab's: an env takes its episode's task as `reset(options={"task": {param: value}})`
-(raw units; a vector parameter is a list), and may declare `task_params = {param: (low, high)}` (or
-`(low, high, size)`) on its unwrapped class so a task space is checked against it when the wrapper is built.
-An env that reports `info["is_success"]` on an episode's last step has that success counted.
+The env protocol is the lab's (`slm_acl/env/tasks.py`): an env takes its episode's task as
+`reset(options={"task": {param: value}})` (raw units; a vector parameter is a list), and may declare
+`task_params = {param: (low, high)}` (or `(low, high, size)`) on its unwrapped class so a task space is
+checked against it when the wrapper is built.
+An env that reports `info["is_success"]` on an episode's last step has that success counted, in place of
+the return's comparison with `success_return` (`slm_acl.curriculum.controller.episode_success`).
 
 Two forms, one rule (each episode plays a task drawn after the teacher heard its env's previous episode, and
 reports exactly that episode):
@@ -34,6 +36,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import iterate
 
 from slm_acl.env.factory import task_params_of
+from slm_acl.env.tasks import reported_success
 from slm_acl.teaching.curriculum import Curriculum
 
 # how CurriculumVectorEnv runs its sub-envs: in this process, or one worker process each
@@ -116,7 +119,7 @@ class CurriculumWrapper(gym.Wrapper):
         if terminated or truncated:
             self._playing = False
             self.curriculum.end_episode(self.slot, self._return, self._length, bool(truncated),
-                                        info.get("is_success"))
+                                        reported_success(info))
             info = {**info, "task": self.task}
         return obs, reward, terminated, truncated, info
 

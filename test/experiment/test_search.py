@@ -7,11 +7,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ECHO, ROOT, make_raw, write_spec
+from conftest import ECHO, ROOT, make_raw, worker_env, write_spec
 from runner_contract import check_executor
 
 from slm_acl.experiment.search import scoring, wiring
@@ -21,30 +20,7 @@ from slm_acl.experiment.paths import RunPaths
 from slm_acl.spec import validate
 from slm_acl.spec.errors import SpecError
 
-TEST_DIR = str(Path(__file__).resolve().parents[1])
 FIT_RATE = "curriculum.teacher.fit_rate"
-
-
-def worker_env() -> dict[str, str]:
-    """Ray workers import the test env (task_echo_env) from the test folder."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (TEST_DIR, str(ROOT), env.get("PYTHONPATH")) if p)
-    return env
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    import ray
-
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = worker_env()["PYTHONPATH"]  # inherited by the workers ray.init starts
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-    if saved is None:
-        os.environ.pop("PYTHONPATH", None)
-    else:
-        os.environ["PYTHONPATH"] = saved
 
 
 def alp_gmm_search_spec(**meta) -> dict:
@@ -102,6 +78,8 @@ def test_a_failing_trial_is_recorded_and_the_other_completes(tmp_path, local_ray
     failed = table[table["status"] == "ERROR"]
     assert len(failed) == 1 and failed.iloc[0]["env.0.kwargs.fail_after_resets"] == 30
     assert "failing on reset 30" in failed.iloc[0]["error"]
+    assert sorted(table["trial"]) == [0, 1]  # the failed trial keeps its number
+    assert result.total_failure() is None  # one trial finished: the search succeeded (exit code 0)
     done = table[table["status"] == "TERMINATED"]
     assert len(done) == 1 and pd.isna(done.iloc[0]["env.0.kwargs.fail_after_resets"])
     assert done.iloc[0]["score"] == done.iloc[0]["score"]  # finite

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from slm_acl.analysis.graphs import read_table
+from slm_acl.env.bodies import embodiment_label
 from slm_acl.spec.errors import SpecError
 
 AXES = ["teacher", "criterion", "expert_knowledge", "student"]
@@ -121,7 +122,7 @@ def _trial_axes(spec_file: Path) -> list[dict[str, str]]:
                     "criterion": f"{env}({dims})" if dims else env,
                     "expert_knowledge": (curriculum.expert_knowledge or "spec") if curriculum is not None else "spec",
                     "student": run.spec.agent[plan.a].algorithm.name,
-                    "body": plan.label, "embodiment": plan.embodiment or ""})
+                    "body": plan.label, "embodiment": embodiment_label(plan.embodiment)})
     return out
 
 

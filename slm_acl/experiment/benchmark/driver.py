@@ -6,8 +6,10 @@ executor: on this machine's cores, or a cluster's (`--ray-address`, with a data 
 reaches). As each session ends its rows of `benchmark_df` are rewritten (atomically), so a killed
 campaign leaves a table that says which sessions finished. `benchmark@RUN_DIR` resumes: finished
 sessions are kept, the others run again and continue from their checkpoints. A failed session is
-recorded (runner: `info/..._error.json`) and the others go on; the campaign then ends with an error
-that counts them.
+recorded with its own error (in benchmark_df, and the runner's `info/..._error.json`) and the others go
+on; the campaign then ends with an error that counts them and gives the first one. A campaign none of
+whose sessions ran (every cell invalid) returns its tables and says so (`total_failure`): the command
+line exits non-zero either way.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.resolved import write_resolved_spec
 from slm_acl.experiment.runner import Ended, Evaluated, SessionJob, Started, run_sessions
 from slm_acl.experiment.runner.ray_tasks import RayExecutor, connect, session_cpus
+from slm_acl.experiment.verdict import all_failed
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.io import write_json
 from slm_acl.spec.validate import RunSpec
@@ -43,6 +46,13 @@ class BenchmarkResult:
     benchmark_df: pd.DataFrame
     curves_df: pd.DataFrame
     graph: Path | None = None  # the campaign graph, when there was something to draw
+
+    def total_failure(self) -> str | None:
+        """One line when no session finished (each failed or its cell cannot run): how many, the first error."""
+        sessions = self.benchmark_df.drop_duplicates(["cell", "seed"]).sort_values(["cell", "seed"])
+        ended = (tables.FAILED, tables.INVALID)
+        return all_failed("sessions", [(e or s) if s in ended else ""
+                                       for s, e in zip(sessions["status"], sessions["error"].fillna(""))])
 
 
 def parallel_sessions(cells: list[CellRun]) -> int:
@@ -69,7 +79,7 @@ def run_benchmark(campaign: RunSpec, paths: RunPaths, ray_address: str | None = 
     _write_sessions(paths, rows)
     log.info(f"{campaign.name}: {len(cells)} cells ({len(invalid)} cannot run) x {seeds} seeds; "
              f"{len(runnable) * seeds - len(jobs)} sessions already finished, {len(jobs)} to run; data in {paths.predir}")
-    failed = 0
+    failures: list[str] = []  # the failed sessions' errors, in the order they ended
     if jobs:
         connect(ray_address)
         parallel = parallel_sessions(runnable)
@@ -91,12 +101,14 @@ def run_benchmark(campaign: RunSpec, paths: RunPaths, ray_address: str | None = 
                     row["task_s"] = round(task_s, 2)
                     row["session_s"] = round(getattr(event.outcome, "wall_s", float("nan")), 2)
                 _write_sessions(paths, rows)
-                failed += int(failure is not None)
+                failures += [f"{job.name}: {failure.line()}"] if failure else []
                 progress.ended(job, failure is not None)
     result = finish(campaign.name, paths, cells, rows, seeds)
-    if failed:
-        raise BenchmarkError(f"{failed} of {len(jobs)} sessions failed (their errors are in benchmark_df and "
-                             f"info/*_error.json); resume with benchmark@{paths.predir} after fixing the cause")
+    if failures:
+        counted = (result.total_failure()
+                   or f"{len(failures)} of {len(jobs)} sessions failed; first error: {failures[0]}")
+        raise BenchmarkError(f"{counted} (every error is in benchmark_df and info/*_error.json); resume with "
+                             f"benchmark@{paths.predir} after fixing the cause")
     return result
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from slm_acl.env.bodies import embodiment_label
 from slm_acl.experiment.benchmark.cells import CellRun
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.lib.io import atomic_write
@@ -44,7 +45,7 @@ def session_rows(paths: RunPaths, cell: CellRun, seed: int, status: str, error: 
     for plan in cell.run.bodies:
         episodes = _read(paths.table(cell.index, seed, plan.label, "session_df"))
         evals = _read(paths.table(cell.index, seed, plan.label, "eval_df"))
-        rows.append({**base, "body": plan.label, "embodiment": plan.embodiment or "", "status": status,
+        rows.append({**base, "body": plan.label, "embodiment": embodiment_label(plan.embodiment), "status": status,
                      "frames": int(episodes["frame"].iloc[-1]) if episodes is not None else 0,
                      "mastered": float(evals["mastered"].iloc[-1]) if evals is not None else float("nan"),
                      "error": error})
@@ -59,7 +60,7 @@ def curve_rows(paths: RunPaths, cell: CellRun, seed: int) -> list[dict[str, Any]
         evals = _read(paths.table(cell.index, seed, plan.label, "eval_df"))
         if evals is None:
             continue
-        base = {"cell": cell.index, **cell.axes, "body": plan.label, "embodiment": plan.embodiment or "",
+        base = {"cell": cell.index, **cell.axes, "body": plan.label, "embodiment": embodiment_label(plan.embodiment),
                 "seed": seed}
         rows += [{**base, "frame": int(f), "mastered": float(m)} for f, m in zip(evals["frame"], evals["mastered"])]
     return rows

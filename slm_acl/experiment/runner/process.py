@@ -12,16 +12,25 @@ streaming session's thread goes on until the session ends.
 Evaluations, when asked for, come back through a manager queue: a put returns once the item is
 stored, so every evaluation of a session is drained before its outcome is handed on. The pool takes
 jobs in the order they were submitted, so a job starts when an earlier one ends (`Started`).
+
+A job goes to its worker, and its outcome comes back, as pickled bytes that the other side unpickles inside
+a `try`: the pool itself only ever carries bytes. An object that does not survive the trip (a job whose
+classes the worker cannot import, an error that does not unpickle here) then becomes that session's
+`SessionFailure`, with its own error, instead of a `BrokenProcessPool` that would fail every session.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import logging
 import multiprocessing as mp
+import pickle
 import queue as queue_lib
+import traceback
 from typing import Any, Generator, Sequence
 
-from slm_acl.experiment.runner.job import Ended, Evaluated, SessionEvent, SessionFailure, SessionJob, Started
+from slm_acl.experiment.runner.job import (Ended, Evaluated, Outcome, SessionEvent, SessionFailure, SessionJob,
+                                           Started)
 from slm_acl.experiment.runner.worker import run_job, stream_job
 from slm_acl.lib import logger as logging_lib
 from slm_acl.lib.progress import wants_bar
@@ -30,20 +39,61 @@ from slm_acl.lib.threads import pin_threads, thread_env
 POLL_S = 0.2  # how often the driver looks for evaluations while it waits for sessions to end
 
 
-def _worker(job: SessionJob, index: int, evals: Any) -> Any:
-    """A worker process's session: threads pinned, evaluations to `evals`. On a terminal each worker shows its
-    session's progress bar (in the row of its session index) and prints only warnings, which would otherwise
-    tear the other workers' bars; elsewhere its log lines go to the console at INFO. Its log file gets INFO
-    either way."""
-    pin_threads(job.run.spec.meta.num_threads)
-    bar = wants_bar()
-    if bar:
-        logging_lib.get_logger("slm_acl").setLevel(logging.INFO)
-        logging_lib.add_warning_console()
-    else:
-        logging_lib.setup_console()
-    on_eval = None if evals is None else (lambda e: evals.put((index, e)))
-    return run_job(job, on_eval=on_eval, progress=bar)
+@dataclasses.dataclass(frozen=True)
+class _Raised:
+    """An error outside a session (pickling its job or its outcome, unpickling its job), as text."""
+
+    error_type: str
+    message: str
+    traceback: str
+
+    @classmethod
+    def of(cls, err: BaseException) -> "_Raised":
+        return cls(type(err).__name__, str(err), "".join(traceback.format_exception(type(err), err, err.__traceback__)))
+
+
+def _payload(job: SessionJob) -> bytes:
+    """The job pickled for its worker; a job that does not pickle sends its error instead, to come back as its
+    outcome."""
+    try:
+        return pickle.dumps(job)
+    except Exception as err:  # noqa: BLE001 - the session's failure, not the trial's
+        return pickle.dumps(_Raised.of(err))
+
+
+def _worker(payload: bytes, index: int, evals: Any) -> bytes:
+    """A worker process's session (the pickled job in `payload`): threads pinned, evaluations to `evals`;
+    returns the pickled outcome, or a pickled `_Raised` when the job or its outcome did not make the trip.
+
+    On a terminal each worker shows its session's progress bar (in the row of its session index) and prints
+    only warnings, which would otherwise tear the other workers' bars; elsewhere its log lines go to the
+    console at INFO. Its log file gets INFO either way."""
+    try:
+        job = pickle.loads(payload)
+        if isinstance(job, _Raised):
+            return payload
+        pin_threads(job.run.spec.meta.num_threads)
+        bar = wants_bar()
+        if bar:
+            logging_lib.get_logger("slm_acl").setLevel(logging.INFO)
+            logging_lib.add_warning_console()
+        else:
+            logging_lib.setup_console()
+        on_eval = None if evals is None else (lambda e: evals.put((index, e)))
+        return pickle.dumps(run_job(job, on_eval=on_eval, progress=bar))
+    except Exception as err:  # noqa: BLE001 - sent back as text, which always pickles
+        return pickle.dumps(_Raised.of(err))
+
+
+def _outcome(job: SessionJob, future: cf.Future) -> Outcome:
+    """The outcome a worker sent back for `job`; any way it did not arrive is the session's failure."""
+    try:
+        item = pickle.loads(future.result())
+    except Exception as err:  # noqa: BLE001 - the worker died (killed, out of memory) or its outcome did not unpickle
+        return SessionFailure.from_exception(job, err)
+    if isinstance(item, _Raised):
+        return SessionFailure(job.name, job.trial, job.session, item.error_type, item.message, item.traceback)
+    return item
 
 
 class ProcessExecutor:
@@ -84,7 +134,7 @@ class ProcessExecutor:
         try:
             with thread_env(self.num_threads):  # workers start as jobs are submitted: all of them, here
                 pool = cf.ProcessPoolExecutor(min(self.parallel, len(jobs)), mp_context=context)
-                futures = {pool.submit(_worker, job, k, evals): k for k, job in enumerate(jobs)}
+                futures = {pool.submit(_worker, _payload(job), k, evals): k for k, job in enumerate(jobs)}
             try:
                 for k in range(min(self.parallel, len(jobs))):
                     yield from start(k)
@@ -96,10 +146,7 @@ class ProcessExecutor:
                         yield Evaluated(jobs[k], evaluation)
                     for future in sorted(done, key=futures.__getitem__):
                         k = futures.pop(future)
-                        try:
-                            outcome = future.result()
-                        except Exception as err:  # noqa: BLE001 - the worker died (killed, out of memory)
-                            outcome = SessionFailure.from_exception(jobs[k], err)
+                        outcome = _outcome(jobs[k], future)
                         yield from start(k)
                         yield Ended(jobs[k], outcome)
                         queued = next((q for q in range(len(jobs)) if q not in started), None)

@@ -17,6 +17,7 @@ import ray
 from slm_acl.experiment.runner.job import Ended, Evaluated, SessionEvent, SessionFailure, SessionJob, Started
 from slm_acl.experiment.runner.worker import stream_job
 from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.error_text import root_cause
 from slm_acl.lib.threads import pin_threads
 from slm_acl.spec.model import MetaSpec
 
@@ -113,7 +114,7 @@ class RayExecutor:
                         continue
                     except Exception as err:  # noqa: BLE001 - the task or its worker died
                         del streams[stream]
-                        yield Ended(job, SessionFailure.from_exception(job, _cause(err)))
+                        yield Ended(job, SessionFailure.from_exception(job, root_cause(err)))
                         continue
                     if isinstance(item, dict):
                         if evaluations:
@@ -123,9 +124,3 @@ class RayExecutor:
         finally:
             for stream in streams:
                 ray.cancel(stream, force=True)
-
-
-def _cause(err: BaseException) -> BaseException:
-    """The session's own error inside Ray's wrapper, when Ray kept it."""
-    cause = getattr(err, "cause", None)
-    return cause if isinstance(cause, BaseException) else err

@@ -2,7 +2,8 @@
 
 Results come from Tune's result objects in memory (config, last report, error), never from files
 read back by position; `experiment_df.csv`, the experiment graph and `{spec}_best_spec.json` are
-written from them.
+written from them. A failed trial's error is its own (`SpecError: spec error at ...`), taken from inside
+Ray's wrapper; a search whose every trial failed says so (`total_failure`), and the command line exits 1.
 """
 from __future__ import annotations
 
@@ -18,12 +19,15 @@ from slm_acl.analysis.experiment_graph import experiment_graph
 from slm_acl.experiment.paths import RunPaths
 from slm_acl.experiment.search.scoring import RESULT_COLUMNS, SCORE, TIME_ATTR
 from slm_acl.experiment.search.trial_index import TrialIndex, jsonable
+from slm_acl.experiment.verdict import all_failed
 from slm_acl.lib import logger as logging_lib
+from slm_acl.lib.error_text import error_line
 from slm_acl.lib.io import atomic_write, write_json
 from slm_acl.spec import search_space
 from slm_acl.spec.validate import RunSpec
 
 log = logging_lib.get_logger("search")
+ERROR_CHARS = 500  # an error longer than this is cut in experiment_df (the whole one is in Tune's error.txt)
 
 
 @dataclasses.dataclass
@@ -31,6 +35,11 @@ class SearchResult:
     predir: Path
     experiment_df: pd.DataFrame
     best_spec_file: Path | None
+
+    def total_failure(self) -> str | None:
+        """One line when every trial failed (the search learned nothing): how many, and the first one's error."""
+        table = self.experiment_df.sort_values("trial")
+        return all_failed("trials", [e if s == "ERROR" else "" for s, e in zip(table["status"], table["error"])])
 
 
 def finish(run: RunSpec, paths: RunPaths, keys: list[search_space.SearchedKey], grid: Any) -> SearchResult:
@@ -55,7 +64,7 @@ def finish(run: RunSpec, paths: RunPaths, keys: list[search_space.SearchedKey], 
 def experiment_table(results: list[Any], numbers: list[int | None], searched: list[str]) -> pd.DataFrame:
     """One row per trial from Tune's results in memory: searched values, score, metrics, status, error.
 
-    `numbers` are the trials' indices (None: the trial failed before it took one, e.g. a bad value).
+    `numbers` are the trials' indices (None: no claim matches, e.g. a trial Tune never started).
     """
     rows = []
     for result, number in zip(results, numbers):
@@ -66,7 +75,7 @@ def experiment_table(results: list[Any], numbers: list[int | None], searched: li
         row.update({name: _cell(result.config.get(name)) for name in searched})
         row[TIME_ATTR] = metrics.get(TIME_ATTR)
         row.update({c: float(metrics.get(c, float("nan"))) for c in RESULT_COLUMNS})
-        row["error"] = _one_line(result.error) if result.error else ""
+        row["error"] = error_line(result.error)[:ERROR_CHARS] if result.error else ""
         rows.append(row)
     columns = ["trial", "status", SCORE, *searched, TIME_ATTR, *RESULT_COLUMNS, "error"]
     table = pd.DataFrame(rows, columns=columns)
@@ -95,15 +104,6 @@ def _cell(value: Any) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
     return value if isinstance(value, (int, float, str, bool)) or value is None else json.dumps(value)
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    lines = [t for t in text if t.strip()]
-    for line in reversed(lines):  # Ray wraps the trial's error in a traceback; keep its last message
-        if ":" in line and not line.startswith(" "):
-            return line.strip()[:500]
-    return (lines[-1] if lines else type(error).__name__)[:500]
 
 
 def write_best_spec(run: RunSpec, paths: RunPaths, table: pd.DataFrame,

@@ -1,11 +1,12 @@
 """A search trial as a Tune function trainable: the sampled spec's sessions on Ray, reported as they evaluate.
 
-The trial validates its spec once (the base spec with Tune's sampled values), takes its number
-(`TrialIndex`), and hands its sessions to the session runner as Ray tasks. Every evaluation streams
-back; once every started session has reached a frame, the trial reports the mean score there to
-Tune, so a scheduler (ASHA) can stop it early. A session that fails fails the trial (its score would
-be a mean over fewer seeds): the runner records the failure, the other sessions are cancelled, and
-Tune records the trial's error while the other trials go on.
+The trial takes its number (`TrialIndex`), validates its spec once (the base spec with Tune's sampled
+values: a value the spec refuses fails the trial with its `SpecError`), and hands its sessions to the
+session runner as Ray tasks. Every evaluation streams back; once every started session has reached a
+frame, the trial reports the mean score there to Tune, so a scheduler (ASHA) can stop it early. A
+session that fails fails the trial (its score would be a mean over fewer seeds): the runner records
+the failure, the other sessions are cancelled, and Tune records the trial's error while the other
+trials go on.
 """
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ class SessionFailed(RuntimeError):
 
 
 def run_search_trial(config: dict[str, Any], base_raw: dict, predir: str) -> None:
+    # the number first: a trial whose values the spec refuses still has its index in experiment_df
+    trial = TrialIndex(Path(predir)).claim(tune.get_context().get_trial_id(), config)
     run = validate(search_space.apply(base_raw, config))
     paths = RunPaths(Path(predir), run.name)
-    trial = TrialIndex(paths.predir).claim(tune.get_context().get_trial_id(), config)
     write_resolved_spec(run, paths, trial)
     meta = run.spec.meta
     jobs = trial_jobs(run, paths, trial, "train", seed_trial=SEED_TRIAL)
