@@ -29,6 +29,7 @@ RAY_CLI = str(Path(sys.executable).with_name("ray")) if Path(sys.executable).wit
 needs_ray_cli = pytest.mark.skipif(RAY_CLI is None, reason="the `ray` command line is not installed "
                                    "(it comes with `pip install ray`); a cluster is started with `ray start --head`")
 STOP_GRACE_S = 20
+WORKER_PORTS = 200  # ports Ray may give its workers
 
 
 def free_ports(n: int) -> list[int]:
@@ -41,6 +42,17 @@ def free_ports(n: int) -> list[int]:
     finally:
         for s in sockets:
             s.close()
+
+
+def ray_ports(worker_range: int = WORKER_PORTS) -> tuple[list[int], int]:
+    """Eight free ports for Ray's components, and the first of `worker_range` worker ports, a range that holds
+    none of them: Ray refuses a worker range overlapping a component's port, and free ports drawn one by one
+    lie close together."""
+    components = free_ports(8)
+    for start in free_ports(32):
+        if not any(start <= port <= start + worker_range for port in components):
+            return components, start
+    raise RuntimeError(f"no free worker port range clear of the components' ports {components}")
 
 
 def _processes() -> dict[int, tuple[int, str]]:
@@ -100,12 +112,13 @@ def token_cluster(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN")}
     env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
     temp_dir = tempfile.mkdtemp(prefix="slmray_", dir="/tmp")  # short: Ray's socket paths must stay < 108 chars
-    gcs, node_manager, object_manager, agent_http, agent_grpc, runtime_env, metrics, dashboard, workers = free_ports(9)
+    (gcs, node_manager, object_manager, agent_http, agent_grpc, runtime_env, metrics, dashboard), workers = ray_ports()
     cmd = [RAY_CLI, "start", "--head", f"--port={gcs}", "--node-ip-address=127.0.0.1", "--num-cpus=2",
            "--include-dashboard=false", f"--dashboard-port={dashboard}", f"--node-manager-port={node_manager}",
            f"--object-manager-port={object_manager}", f"--dashboard-agent-listen-port={agent_http}",
            f"--dashboard-agent-grpc-port={agent_grpc}", f"--runtime-env-agent-port={runtime_env}",
-           f"--metrics-export-port={metrics}", f"--min-worker-port={workers}", f"--max-worker-port={workers + 200}",
+           f"--metrics-export-port={metrics}", f"--min-worker-port={workers}",
+           f"--max-worker-port={workers + WORKER_PORTS}",
            f"--temp-dir={temp_dir}", "--disable-usage-stats"]
     # no --ray-client-server-port: Ray starts no client server without `ray[client]`, and refuses the flag then
     try:
